@@ -1,0 +1,81 @@
+"""Production mode refuses unsafe configuration; the launcher and demo commands fail clearly."""
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+ROOT = Path(__file__).resolve().parents[3]
+GOOD_KEY = "k" * 20 + "Q7x!pZ2@rT9#vW4$" + "m" * 20
+
+
+def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "TRAINER_ENV", "DEBUG", "ALLOWED_HOSTS"}}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_production_mode_refuses_the_default_secret_key():
+    result = run_manage("check", TRAINER_ENV="production", ALLOWED_HOSTS="pacs.example.org")
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_production_mode_refuses_debug_and_missing_hosts():
+    debug = run_manage("check", TRAINER_ENV="production", SECRET_KEY=GOOD_KEY, ALLOWED_HOSTS="x.org", DEBUG="1")
+    assert debug.returncode != 0
+    assert "DEBUG must be off" in debug.stderr
+    hosts = run_manage("check", TRAINER_ENV="production", SECRET_KEY=GOOD_KEY)
+    assert hosts.returncode != 0
+    assert "ALLOWED_HOSTS" in hosts.stderr
+
+
+def test_check_deploy_is_clean_in_production_mode():
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        TRAINER_ENV="production",
+        SECRET_KEY=GOOD_KEY,
+        ALLOWED_HOSTS="pacs.example.org",
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "no issues" in result.stdout
+
+
+def test_demo_content_is_refused_in_production_mode():
+    result = run_manage("demo_content", TRAINER_ENV="production", SECRET_KEY=GOOD_KEY, ALLOWED_HOSTS="x.org")
+    assert result.returncode != 0
+    assert "never created in production" in result.stderr
+
+
+@pytest.mark.django_db
+def test_demo_content_creates_the_demo_accounts_stated_in_the_readme():
+    from tests.conftest import can_sign_in
+
+    call_command("demo_content")
+    call_command("demo_content")  # idempotent
+    readme = (ROOT / "README.md").read_text()
+    for username, password in (("learner", "learn-dicom-2026"), ("instructor", "teach-dicom-2026")):
+        assert f"`{username}`" in readme
+        assert f"`{password}`" in readme
+        assert can_sign_in(username, password)
+
+
+def test_the_launcher_names_a_taken_port_and_how_to_choose_another():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        with pytest.raises(CommandError) as exc:
+            call_command("launch", "--port", str(port))
+    message = str(exc.value)
+    assert f"127.0.0.1:{port} is already in use" in message
+    assert "PORT=" in message

@@ -1,0 +1,9 @@
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+
+def platform(request: HttpRequest) -> dict[str, Any]:
+    """Values every template may use."""
+    return {"PLATFORM_NAME": "PACS Trainer", "PRODUCTION": settings.PRODUCTION}

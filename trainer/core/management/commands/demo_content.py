@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError
+
+from trainer.core.services.demo import DEMO_ACCOUNTS, demo_content_load
+
+
+class Command(BaseCommand):
+    help = "Create the demo accounts and demo content (never in production mode)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            report = demo_content_load()
+        except ImproperlyConfigured as exc:
+            raise CommandError(str(exc)) from exc
+        for line in report:
+            self.stdout.write(f"  {line}")
+        for account in DEMO_ACCOUNTS:
+            self.stdout.write(f"  sign in as {account.username} / {account.password} ({account.role.label})")

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from trainer.accounts.models import Role, User
+from trainer.core.permissions import instructor_required
+from trainer.core.services.health import platform_health
+
+
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("core:dashboard")
+    return render(request, "core/home.html")
+
+
+@login_required
+@require_safe
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Each role lands on its own dashboard."""
+    assert isinstance(request.user, User)
+    if request.user.role in {Role.INSTRUCTOR, Role.ADMIN}:
+        return redirect("core:teach")
+    return render(request, "core/dashboard_learner.html")
+
+
+@instructor_required
+@require_safe
+def teach(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/dashboard_instructor.html")
+
+
+@never_cache
+@require_safe
+def health(request: HttpRequest) -> JsonResponse:
+    report = platform_health()
+    return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
