@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "csp",
     "trainer.core",
     "trainer.accounts",
+    "trainer.bank",
 ]
 
 MIDDLEWARE = [

@@ -29,7 +29,9 @@ DEMO_ACCOUNTS = (
 
 # Each app that has demo content appends the dotted path of a callable taking no arguments and returning a
 # one-line summary. Order matters: content before what uses it.
-DEMO_STEPS: list[str] = []
+DEMO_STEPS: list[str] = [
+    "trainer.bank.services.bank_load_bundled",
+]
 
 
 def demo_accounts_ensure() -> list[User]:
