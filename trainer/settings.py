@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "trainer.core",
     "trainer.accounts",
     "trainer.bank",
+    "trainer.practice",
 ]
 
 MIDDLEWARE = [

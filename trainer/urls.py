@@ -16,6 +16,7 @@ api_patterns = [
 urlpatterns = [
     path("", include("trainer.core.urls")),
     path("accounts/", include("trainer.accounts.urls")),
+    path("practice/", include("trainer.practice.urls")),
     path("admin/", admin.site.urls),
     path("api/", include((api_patterns, "api"))),
 ]

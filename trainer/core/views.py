@@ -7,8 +7,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from trainer.accounts.models import Role, User
+from trainer.bank.models import Track
 from trainer.core.permissions import instructor_required
 from trainer.core.services.health import platform_health
+from trainer.practice.selectors import due_cards_count, mastery_by_domain
 
 
 @require_safe
@@ -25,7 +27,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     assert isinstance(request.user, User)
     if request.user.role in {Role.INSTRUCTOR, Role.ADMIN}:
         return redirect("core:teach")
-    return render(request, "core/dashboard_learner.html")
+    track = Track.objects.filter(code=request.user.exam_track).first()
+    context = {
+        "track": track,
+        "mastery": mastery_by_domain(request.user, track) if track else [],
+        "due": due_cards_count(request.user),
+    }
+    return render(request, "core/dashboard_learner.html", context)
 
 
 @instructor_required
