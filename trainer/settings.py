@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "trainer.accounts",
     "trainer.bank",
     "trainer.practice",
+    "trainer.exams",
 ]
 
 MIDDLEWARE = [
@@ -154,7 +155,9 @@ CELERY_TASK_MAX_DELIVERIES = env.int("CELERY_TASK_MAX_DELIVERIES", default=3)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "exams-sweep-overdue": {"task": "exams.sweep_overdue", "schedule": 30.0},
+}
 CELERY_TIMEZONE = "UTC"
 
 # --- caches ------------------------------------------------------------------------------------------------

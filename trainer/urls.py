@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("trainer.core.urls")),
     path("accounts/", include("trainer.accounts.urls")),
     path("practice/", include("trainer.practice.urls")),
+    path("exams/", include("trainer.exams.urls")),
     path("admin/", admin.site.urls),
     path("api/", include((api_patterns, "api"))),
 ]
