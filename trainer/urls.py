@@ -3,6 +3,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from trainer.core.api import MeView
+from trainer.exams import api as exams_api
+from trainer.practice import api as practice_api
 
 admin.site.site_header = "PACS Trainer administration"
 admin.site.site_title = "PACS Trainer admin"
@@ -11,6 +13,17 @@ api_patterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("me/", MeView.as_view(), name="me"),
+    path("practice/sessions/", practice_api.SessionListCreate.as_view(), name="practice-sessions"),
+    path("practice/sessions/<int:pk>/current/", practice_api.SessionCurrent.as_view(), name="practice-current"),
+    path("practice/sessions/<int:pk>/answer/", practice_api.SessionAnswer.as_view(), name="practice-answer"),
+    path("practice/sessions/<int:pk>/next/", practice_api.SessionNext.as_view(), name="practice-next"),
+    path("practice/reviews/due/", practice_api.ReviewsDue.as_view(), name="practice-due"),
+    path("practice/readiness/", practice_api.Readiness.as_view(), name="practice-readiness"),
+    path("exams/attempts/", exams_api.AttemptCreate.as_view(), name="exam-attempts"),
+    path("exams/attempts/<int:pk>/", exams_api.AttemptDetail.as_view(), name="exam-attempt"),
+    path("exams/attempts/<int:pk>/questions/<int:n>/", exams_api.AttemptQuestion.as_view(), name="exam-question"),
+    path("exams/attempts/<int:pk>/submit/", exams_api.AttemptSubmit.as_view(), name="exam-submit"),
+    path("exams/attempts/<int:pk>/report/", exams_api.AttemptReport.as_view(), name="exam-report"),
 ]
 
 urlpatterns = [

@@ -45,3 +45,10 @@ def test_the_openapi_schema_is_served():
     response = Client().get("/api/schema/")
     assert response.status_code == 200
     assert b"openapi" in response.content
+
+
+def test_the_openapi_schema_validates_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+    assert "/api/practice/sessions/" in (tmp_path / "schema.yaml").read_text()
