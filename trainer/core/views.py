@@ -10,7 +10,7 @@ from trainer.accounts.models import Role, User
 from trainer.bank.models import Track
 from trainer.core.permissions import instructor_required
 from trainer.core.services.health import platform_health
-from trainer.practice.selectors import due_cards_count, mastery_by_domain
+from trainer.practice.selectors import due_cards_count, mastery_by_domain, next_action, readiness_trend
 
 
 @require_safe
@@ -28,10 +28,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if request.user.role in {Role.INSTRUCTOR, Role.ADMIN}:
         return redirect("core:teach")
     track = Track.objects.filter(code=request.user.exam_track).first()
+    mastery = mastery_by_domain(request.user, track) if track else []
+    due = due_cards_count(request.user)
     context = {
         "track": track,
-        "mastery": mastery_by_domain(request.user, track) if track else [],
-        "due": due_cards_count(request.user),
+        "mastery": mastery,
+        "due": due,
+        "trend": readiness_trend(request.user, track) if track else [],
+        "next": next_action(request.user, mastery, due),
     }
     return render(request, "core/dashboard_learner.html", context)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -103,3 +104,44 @@ def candidate_item_ids(
     elif mode == "due":
         ids &= set(Card.objects.filter(learner=learner, due__lte=timezone.now()).values_list("item_id", flat=True))
     return sorted(ids)
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    week_start: str
+    answered: int
+    percent_right: int
+
+
+def readiness_trend(learner: User, track: Track, *, weeks: int = 8) -> list[TrendPoint]:
+    """Percent right per week over the last ``weeks`` weeks, for the track's items (one query)."""
+    from django.db.models.functions import TruncWeek
+
+    since = timezone.now() - timedelta(weeks=weeks)
+    rows = (
+        Response.objects.filter(learner=learner, answered_at__gte=since, item__item_domains__domain__track=track)
+        .annotate(week=TruncWeek("answered_at"))
+        .values("week")
+        .annotate(n=Count("id", distinct=True), right=Count("id", distinct=True, filter=Q(correct=True)))
+        .order_by("week")
+    )
+    return [TrendPoint(r["week"].date().isoformat(), r["n"], round(100 * r["right"] / r["n"])) for r in rows]
+
+
+@dataclass(frozen=True)
+class NextAction:
+    text: str
+    url_name: str
+    method: str = "get"
+
+
+def next_action(learner: User, mastery: list[DomainMastery], due: int) -> NextAction:
+    """The one thing to do next: due reviews first, then the weakest little-covered domain, then a mock exam."""
+    if due:
+        return NextAction(f"Review the {due} item{'s' if due != 1 else ''} due today.", "practice:review", "post")
+    practised = [m for m in mastery if m.published]
+    if practised:
+        weakest = min(practised, key=lambda m: (m.high if m.answered else -1.0, m.coverage))
+        if weakest.coverage < 0.5 or weakest.mean < 0.7:
+            return NextAction(f"Practise {weakest.name}: your weakest or least-covered domain.", "practice:home")
+    return NextAction("Sit a timed mock exam to check your readiness.", "exams:home")

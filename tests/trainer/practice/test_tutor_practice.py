@@ -147,3 +147,19 @@ def test_the_dashboard_shows_reviews_due_and_mastery(bank, learner_client: Clien
     page = learner_client.get(reverse("core:dashboard")).content.decode()
     assert "Reviews due" in page
     assert "DICOMweb" in page
+
+
+def test_the_next_step_is_due_reviews_then_the_weakest_domain(bank, learner):
+    from trainer.practice.selectors import due_cards_count, next_action, readiness_trend
+
+    track = Track.objects.get(code="CDIP")
+    fresh = next_action(learner, mastery_by_domain(learner, track), due_cards_count(learner))
+    assert fresh.url_name == "practice:home"
+    session = practice_session_start(learner=learner, track=track, count=1, seed=2)
+    practice_answer(session=session, item_id=session.queue[0], raw={"choice": "a"})
+    Card.objects.update(due=timezone.now() - timedelta(minutes=1))
+    due = due_cards_count(learner)
+    assert due == 1
+    assert next_action(learner, mastery_by_domain(learner, track), due).url_name == "practice:review"
+    trend = readiness_trend(learner, track)
+    assert [(p.answered, p.percent_right) for p in trend] == [(1, 0)]
