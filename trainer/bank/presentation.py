@@ -94,6 +94,15 @@ class Feedback:
     references: list[dict[str, str]]
 
 
+def reference_label(ref: dict[str, Any]) -> str:
+    """ "DICOM PS3.8 §9.3.4 (title)", with § only before a numbered section ("Annex K" stays as it is)."""
+    section = str(ref.get("section") or "").strip()
+    if section and section[0].isdigit():
+        section = f"§{section}"
+    title = f" ({ref['title']})" if ref.get("title") else ""
+    return " ".join(p for p in (ref["standard"], section) if p) + title
+
+
 def key_text(version: ItemVersion, item_type: str) -> str:
     if item_type == ItemType.NUMERIC:
         tol = f" ± {version.tolerance:g}" if version.tolerance else ""
@@ -127,5 +136,5 @@ def feedback_view(
         key_text=key_text(version, item_type),
         rationale_html=render_markdown(version.rationale),
         options=options,
-        references=[{k: str(v) for k, v in r.items()} for r in version.references],
+        references=[{**{k: str(v) for k, v in r.items()}, "label": reference_label(r)} for r in version.references],
     )

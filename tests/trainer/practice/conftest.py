@@ -19,7 +19,7 @@ def single_item(n: int, domain: str = "networking", track: str = "CDIP") -> Item
                 {"text": f"four {n}", "rationale": f"{RATIONALE_MARK} four is not two"},
             ],
             "rationale": f"{RATIONALE_MARK} the key is two",
-            "references": [{"standard": "DICOM PS3.7", "section": "C"}],
+            "references": [{"standard": "DICOM PS3.7", "section": "Annex C"}],
             "domains": [{"track": track, "domain": domain}],
             "status": "published",
         }

@@ -41,7 +41,7 @@ def test_the_key_and_rationales_are_not_sent_before_the_answer_is_recorded(bank,
     assert "Not quite" in answered
     assert f"{RATIONALE_MARK} one is not two" in answered  # why the chosen distractor is wrong
     assert f"{RATIONALE_MARK} the key is two" in answered
-    assert "DICOM PS3.7 §C" in answered
+    assert "DICOM PS3.7 Annex C" in answered
 
 
 def test_a_double_submit_records_one_answer(bank, learner, learner_client: Client):
