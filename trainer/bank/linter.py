@@ -18,8 +18,13 @@ from trainer.bank.schema import ItemIn
 Severity = Literal["error", "warning"]
 
 ALL_NONE = re.compile(r"\b(all|none|both|neither) of the (above|options|answers)\b", re.I)
-NEGATIVE = re.compile(r"\b(not|except|least|false|incorrect)\b", re.I)
-EMPHASISED_NEGATIVE = re.compile(r"\*\*(NOT|EXCEPT|LEAST|FALSE|INCORRECT)\*\*")
+NEGATIVE = re.compile(
+    r"\b(which|what)\b(?:\W+\w+){0,4}?\W+(?:is|are|was|were|does|do|did|would|should|could|will|can|has|have)\s+not\b"
+    r"|\bexcept\b|\bleast\b(?!\s+privilege)",
+    re.I,
+)
+EMPHASISED_NEGATIVE = re.compile(r"\*\*(NOT|EXCEPT|LEAST|INCORRECT|FALSE)\*\*")
+PARENTHETICAL = re.compile(r"\([^)]*\)")
 ABSOLUTE = re.compile(r"\b(always|never|only|all|none|every|must|cannot|impossible|guarantees?)\b", re.I)
 CODE_BLOCK = re.compile(r"```.*?```", re.S)
 KEY_BALANCE = (0.20, 0.30)
@@ -67,13 +72,17 @@ def lint_item(item: ItemIn) -> list[Finding]:
         add("option-count", "error", f"single-answer items have 4 options, this one has {len(item.options)}")
     if item.type == ItemType.MULTIPLE and not 4 <= len(item.options) <= 6:
         add("option-count", "error", f"multiple-response items have 4-6 options, this one has {len(item.options)}")
-    normalised = [re.sub(r"[\W_]+", " ", o.text.lower()).strip() for o in item.options]
+    normalised = [re.sub(r"\s+", " ", o.text.lower()).strip() for o in item.options]
     if len(set(normalised)) != len(normalised):
         add("duplicate-options", "error", "two options say the same thing")
     if any(ALL_NONE.search(o.text) for o in item.options) or ALL_NONE.search(item.stem):
         add("all-none-of-the-above", "error", "avoid 'all of the above' / 'none of the above'")
-    question = _question_sentence(item.stem)
-    if NEGATIVE.search(question) and not EMPHASISED_NEGATIVE.search(question):
+    # A negative stem asks for the exception ("Which is NOT …", "… EXCEPT", "LEAST likely"); a negation inside
+    # the scenario, in a parenthesis, or in a true/false statement is not one.
+    sentences = re.split(r"(?<=[.!?])\s+", PARENTHETICAL.sub(" ", _question_sentence(item.stem)).strip())
+    question = sentences[-1] if sentences else ""
+    asks_for_exception = item.type in {ItemType.SINGLE, ItemType.MULTIPLE} and NEGATIVE.search(question)
+    if asks_for_exception and not EMPHASISED_NEGATIVE.search(question):
         add("negative-stem", "error", "a negative stem must emphasise the negative word in bold capitals, e.g. **NOT**")
     if item.type in {ItemType.SINGLE, ItemType.MULTIPLE}:
         keys = [o for o in item.options if o.correct]

@@ -90,3 +90,17 @@ def test_blueprint_coverage_counts_published_items_per_domain():
 def test_retired_items_are_not_linted():
     report = lint_bank([make(rationale="", status="retired")])
     assert report.errors == []
+
+
+def test_negations_in_scenarios_parentheses_or_statements_are_not_negative_stems():
+    assert "negative-stem" not in rules(make(stem="The echo does not work. Which port is registered for DICOM?"))
+    assert "negative-stem" not in rules(make(stem="How many PDUs are needed (the command is not counted)?"))
+    assert "negative-stem" not in rules(make(stem="Which change best applies the principle of least privilege?"))
+    assert "negative-stem" in rules(make(stem="All of these ports may carry DICOM EXCEPT which one?"))
+    assert "negative-stem" in rules(make(stem="Which option is LEAST likely to help?"))
+
+
+def test_options_that_differ_only_in_punctuation_are_not_duplicates():
+    opts = make().model_dump()["options"]
+    opts[1]["text"], opts[2]["text"] = "2026-03-05", "20260305"
+    assert "duplicate-options" not in rules(make(options=opts))
