@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "trainer.bank",
     "trainer.practice",
     "trainer.exams",
+    "trainer.courses",
 ]
 
 MIDDLEWARE = [

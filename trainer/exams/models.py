@@ -49,6 +49,9 @@ class ExamAttempt(models.Model):
     track = models.ForeignKey(Track, on_delete=models.PROTECT)
     blueprint = models.ForeignKey(Blueprint, null=True, blank=True, on_delete=models.PROTECT)
     form = models.ForeignKey(ExamForm, null=True, blank=True, on_delete=models.PROTECT)
+    assignment = models.ForeignKey(
+        "courses.Assignment", null=True, blank=True, on_delete=models.SET_NULL, related_name="exam_attempts"
+    )
     name = models.CharField(max_length=200)
     status = models.CharField(max_length=16, choices=AttemptStatus.choices, default=AttemptStatus.ACTIVE)
     started_at = models.DateTimeField()
@@ -65,12 +68,19 @@ class ExamAttempt(models.Model):
         ordering = ("-started_at",)
         constraints = [
             models.UniqueConstraint(
-                fields=("learner", "blueprint"), condition=models.Q(status="active", blueprint__isnull=False),
+                fields=("learner", "blueprint"),
+                condition=models.Q(status="active", blueprint__isnull=False, assignment__isnull=True),
                 name="one_active_attempt_per_blueprint",
             ),
             models.UniqueConstraint(
-                fields=("learner", "form"), condition=models.Q(status="active", form__isnull=False),
+                fields=("learner", "form"),
+                condition=models.Q(status="active", form__isnull=False, assignment__isnull=True),
                 name="one_active_attempt_per_form",
+            ),
+            models.UniqueConstraint(
+                fields=("learner", "assignment"),
+                condition=models.Q(status="active", assignment__isnull=False),
+                name="one_active_attempt_per_assignment",
             ),
         ]  # fmt: skip
         indexes = [models.Index(fields=("status", "deadline"))]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -18,6 +18,9 @@ from trainer.bank.services import item_versions_lock
 from trainer.exams.assembly import assemble_form
 from trainer.exams.models import AttemptItem, AttemptStatus, ExamAttempt, ExamForm
 from trainer.practice.models import Response
+
+if TYPE_CHECKING:
+    from trainer.courses.models import Assignment
 
 
 class ExamClosed(Exception):
@@ -31,13 +34,13 @@ def _seen_items(learner: User) -> set[int]:
 
 def exam_start(
     *, learner: User, blueprint: Blueprint | None = None, form: ExamForm | None = None, time_multiplier: float = 1.0,
-    seed: int | None = None,
+    seed: int | None = None, assignment: Assignment | None = None, minutes: int | None = None,
 ) -> ExamAttempt:  # fmt: skip
-    """Start an attempt, or return the learner's active one for the same exam (one active attempt per exam)."""
+    """Start an attempt, or return the learner's active one for the same exam (one active attempt per exam).
+    ``time_multiplier`` is the learner's accommodation; ``minutes`` overrides the blueprint's time limit."""
     assert (blueprint is None) != (form is None), "an attempt is either from a blueprint or from a fixed form"
-    active = ExamAttempt.objects.filter(
-        learner=learner, status=AttemptStatus.ACTIVE, blueprint=blueprint, form=form
-    ).first()
+    same_exam = ExamAttempt.objects.filter(learner=learner, status=AttemptStatus.ACTIVE, assignment=assignment)
+    active = (same_exam if assignment else same_exam.filter(blueprint=blueprint, form=form)).first()
     if active is not None:
         exam_enforce_deadline(active)
         if active.is_active:
@@ -58,13 +61,15 @@ def exam_start(
     else:
         assert form is not None
         slots = [(fi.item_id, fi.domain_id, fi.pilot) for fi in form.form_items.all()]
-        track, name, minutes = form.track, form.name, form.time_limit_minutes
+        track, name = form.track, form.name
+        minutes = minutes or form.time_limit_minutes
         pass_mark = form.blueprint.pass_mark_percent if form.blueprint else None
     versions = dict(Item.objects.filter(pk__in=[s[0] for s in slots]).values_list("pk", "current_version_id"))
     try:
         with transaction.atomic():
             attempt = ExamAttempt.objects.create(
                 learner=learner, track=track, blueprint=blueprint, form=form, name=name, started_at=now,
+                assignment=assignment,
                 deadline=now + timedelta(minutes=minutes * time_multiplier), time_multiplier=time_multiplier,
                 pass_mark_percent=pass_mark,
             )  # fmt: skip
@@ -75,7 +80,9 @@ def exam_start(
             )  # fmt: skip
             item_versions_lock(version_ids=versions.values())
     except IntegrityError:  # a second tab started the same exam at the same moment: resume that one
-        return ExamAttempt.objects.get(learner=learner, status=AttemptStatus.ACTIVE, blueprint=blueprint, form=form)
+        return ExamAttempt.objects.get(
+            learner=learner, status=AttemptStatus.ACTIVE, blueprint=blueprint, form=form, assignment=assignment
+        )
     return attempt
 
 

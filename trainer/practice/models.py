@@ -20,6 +20,9 @@ class PracticeSession(models.Model):
     learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="practice_sessions")
     track = models.ForeignKey(Track, on_delete=models.PROTECT)
     mode = models.CharField(max_length=16, choices=PracticeMode.choices, default=PracticeMode.SMART)
+    assignment = models.ForeignKey(
+        "courses.Assignment", null=True, blank=True, on_delete=models.SET_NULL, related_name="practice_sessions"
+    )
     filters: models.JSONField[dict[str, Any]] = models.JSONField(default=dict, blank=True)
     queue: models.JSONField[list[int]] = models.JSONField(default=list)  # item ids, in order
     position = models.PositiveIntegerField(default=0)
