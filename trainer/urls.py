@@ -31,6 +31,7 @@ urlpatterns = [
     path("accounts/", include("trainer.accounts.urls")),
     path("practice/", include("trainer.practice.urls")),
     path("exams/", include("trainer.exams.urls")),
+    path("courses/", include("trainer.courses.urls")),
     path("admin/", admin.site.urls),
     path("api/", include((api_patterns, "api"))),
 ]

@@ -1,0 +1,159 @@
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.conftest import signed_in
+from tests.factories import InstructorFactory, UserFactory
+from tests.trainer.exams.conftest import small_blueprint  # noqa: F401
+from tests.trainer.practice.conftest import bank  # noqa: F401
+from trainer.accounts.models import User
+from trainer.bank.models import Track
+from trainer.courses.models import Assignment, AssignmentKind, Course, CourseRole, Enrollment, GradeOverride
+from trainer.courses.services import (
+    CourseError,
+    accommodation_set,
+    assignment_start,
+    course_create,
+    grade_override_set,
+    roster_import_csv,
+)
+from trainer.exams.services import exam_save_answer, exam_submit
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def course(bank, instructor) -> Course:  # noqa: F811
+    return course_create(by=instructor, title="PACS 101", code="pacs-101", track=Track.objects.get(code="CDIP"))
+
+
+@pytest.fixture
+def exam_assignment(course, small_blueprint) -> Assignment:  # noqa: F811
+    return Assignment.objects.create(
+        course=course, title="Midterm", kind=AssignmentKind.EXAM, blueprint=small_blueprint, attempts_allowed=2
+    )
+
+
+def enrol(course: Course, user: User) -> None:
+    Enrollment.objects.create(course=course, user=user, role=CourseRole.LEARNER)
+
+
+def test_a_learner_joins_by_invite_link_and_a_bad_code_is_refused(course, learner_client: Client, learner):
+    response = learner_client.get(reverse("courses:join-link", args=[course.invite_code]))
+    assert response.status_code == 302
+    assert Enrollment.objects.filter(course=course, user=learner, role=CourseRole.LEARNER).exists()
+    page = learner_client.post(reverse("courses:join"), {"code": "nope"}, follow=True).content.decode()
+    assert "not valid" in page
+
+
+def test_a_csv_roster_with_bad_rows_reports_each_line_and_imports_nothing(course, instructor):
+    text = "username,email,role,section\nana,ana@example.org,learner,Mon\nbob,not-an-email,learner,\n,x@y.org,boss,\n"
+    report = roster_import_csv(course=course, text=text, by=instructor)
+    assert report.errors == [
+        "line 3: 'not-an-email' is not an e-mail address",
+        "line 4: username is empty; role 'boss' is not one of instructor, assistant, learner",
+    ]
+    assert not User.objects.filter(username="ana").exists()
+
+
+def test_a_valid_roster_creates_accounts_sections_and_is_idempotent(course, instructor):
+    text = "\ufeffusername,email,section\nana,ana@example.org,Mon\nbob,bob@example.org,Tue\n"
+    first = roster_import_csv(course=course, text=text, by=instructor)
+    again = roster_import_csv(course=course, text=text, by=instructor)
+    assert (first.created, again.created, again.already) == (["ana", "bob"], [], ["ana", "bob"])
+    ana = Enrollment.objects.get(course=course, user__username="ana")
+    assert ana.section is not None and ana.section.name == "Mon"
+    assert not User.objects.get(username="ana").has_usable_password()
+
+
+def test_the_roster_upload_page_reports_problems(course, instructor):
+    client = signed_in(instructor)
+    upload = SimpleUploadedFile("roster.csv", b"username,email\nzed,bad\n", content_type="text/csv")
+    page = client.post(reverse("courses:roster", args=[course.code]), {"file": upload}).content.decode()
+    assert "line 2" in page and "nothing was imported" in page
+
+
+def test_extra_time_accommodation_lengthens_the_exam_deadline(course, exam_assignment, learner, other_learner):
+    enrol(course, learner)
+    enrol(course, other_learner)
+    accommodation_set(course=course, user=learner, time_multiplier=1.5)
+    mine = assignment_start(assignment=exam_assignment, user=learner)
+    theirs = assignment_start(assignment=exam_assignment, user=other_learner)
+    assert mine.deadline - mine.started_at == timedelta(minutes=15)
+    assert theirs.deadline - theirs.started_at == timedelta(minutes=10)
+
+
+def test_an_extended_due_date_opens_a_closed_assignment_for_that_learner_only(
+    course, exam_assignment, learner, other_learner
+):
+    enrol(course, learner)
+    enrol(course, other_learner)
+    exam_assignment.due_at = timezone.now() - timedelta(hours=1)
+    exam_assignment.save()
+    accommodation_set(course=course, user=learner, extended_due_at=timezone.now() + timedelta(days=1))
+    assert assignment_start(assignment=exam_assignment, user=learner)
+    with pytest.raises(CourseError, match="past its due date"):
+        assignment_start(assignment=exam_assignment, user=other_learner)
+
+
+def test_attempts_allowed_are_enforced_and_an_active_attempt_resumes(course, exam_assignment, learner):
+    enrol(course, learner)
+    first = assignment_start(assignment=exam_assignment, user=learner)
+    assert assignment_start(assignment=exam_assignment, user=learner).pk == first.pk
+    exam_submit(attempt=first)
+    exam_submit(attempt=assignment_start(assignment=exam_assignment, user=learner))
+    with pytest.raises(CourseError, match="all 2 attempt"):
+        assignment_start(assignment=exam_assignment, user=learner)
+
+
+def test_gradebook_shows_the_best_attempt_overrides_win_and_csv_exports(course, exam_assignment, learner, instructor):
+    enrol(course, learner)
+    attempt = assignment_start(assignment=exam_assignment, user=learner)
+    for slot in attempt.attempt_items.all():
+        exam_save_answer(attempt=attempt, position=slot.position, raw={"choice": "b"})
+    exam_submit(attempt=attempt)
+    client = signed_in(instructor)
+    page = client.get(reverse("courses:gradebook", args=[course.code])).content.decode()
+    assert "100.0%" in page
+    override = {"username": learner.username, "assignment": exam_assignment.pk, "percent": "90", "reason": "regrade"}
+    client.post(reverse("courses:gradebook", args=[course.code]), override)
+    assert GradeOverride.objects.get().by == instructor
+    csv_text = client.get(reverse("courses:gradebook-csv", args=[course.code])).content.decode()
+    assert csv_text.splitlines()[1].startswith(f"{learner.username},{learner.email},90")
+    with pytest.raises(CourseError, match="reason"):
+        grade_override_set(assignment=exam_assignment, learner=learner, percent=80, reason=" ", by=instructor)
+
+
+def test_item_analysis_page_lists_every_item_of_the_submitted_attempts(course, exam_assignment, instructor):
+    for n in range(4):
+        user = UserFactory(username=f"ex{n}")
+        enrol(course, user)
+        attempt = assignment_start(assignment=exam_assignment, user=user)
+        for slot in attempt.attempt_items.all():
+            exam_save_answer(attempt=attempt, position=slot.position, raw={"choice": "b" if n % 2 else "a"})
+        exam_submit(attempt=attempt)
+    page = (
+        signed_in(instructor).get(reverse("courses:analysis", args=[course.code, exam_assignment.pk])).content.decode()
+    )
+    assert "4 submitted attempts" in page
+    assert "p-networking" in page or "p-dicomweb" in page
+
+
+def test_course_pages_are_closed_to_outsiders_and_staff_pages_to_learners(course, learner, other_learner):
+    enrol(course, learner)
+    outsider_teacher = signed_in(InstructorFactory(username="other-teacher"))
+    for name in ("courses:gradebook", "courses:readiness", "courses:detail"):
+        assert outsider_teacher.get(reverse(name, args=[course.code])).status_code == 404
+        assert signed_in(other_learner).get(reverse(name, args=[course.code])).status_code == 404
+    assert signed_in(learner).get(reverse("courses:gradebook", args=[course.code])).status_code == 403
+    assert signed_in(learner).get(reverse("courses:detail", args=[course.code])).status_code == 200
+
+
+def test_cohort_readiness_lists_learners_at_risk(course, learner, instructor):
+    enrol(course, learner)
+    page = signed_in(instructor).get(reverse("courses:readiness", args=[course.code])).content.decode()
+    assert learner.username in page and "no practice yet" in page
