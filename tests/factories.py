@@ -11,7 +11,7 @@ from trainer.accounts.models import ExamTrack, Role, User
 DEFAULT_PASSWORD = "correct-horse-battery-9"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         django_get_or_create = ("username",)

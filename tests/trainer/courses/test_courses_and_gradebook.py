@@ -21,6 +21,7 @@ from trainer.courses.services import (
     grade_override_set,
     roster_import_csv,
 )
+from trainer.exams.models import ExamAttempt
 from trainer.exams.services import exam_save_answer, exam_submit
 
 pytestmark = pytest.mark.django_db
@@ -36,6 +37,12 @@ def exam_assignment(course, small_blueprint) -> Assignment:  # noqa: F811
     return Assignment.objects.create(
         course=course, title="Midterm", kind=AssignmentKind.EXAM, blueprint=small_blueprint, attempts_allowed=2
     )
+
+
+def start_exam(assignment: Assignment, user: User) -> ExamAttempt:
+    attempt = assignment_start(assignment=assignment, user=user)
+    assert isinstance(attempt, ExamAttempt)
+    return attempt
 
 
 def enrol(course: Course, user: User) -> None:
@@ -81,8 +88,8 @@ def test_extra_time_accommodation_lengthens_the_exam_deadline(course, exam_assig
     enrol(course, learner)
     enrol(course, other_learner)
     accommodation_set(course=course, user=learner, time_multiplier=1.5)
-    mine = assignment_start(assignment=exam_assignment, user=learner)
-    theirs = assignment_start(assignment=exam_assignment, user=other_learner)
+    mine = start_exam(exam_assignment, learner)
+    theirs = start_exam(exam_assignment, other_learner)
     assert mine.deadline - mine.started_at == timedelta(minutes=15)
     assert theirs.deadline - theirs.started_at == timedelta(minutes=10)
 
@@ -102,17 +109,17 @@ def test_an_extended_due_date_opens_a_closed_assignment_for_that_learner_only(
 
 def test_attempts_allowed_are_enforced_and_an_active_attempt_resumes(course, exam_assignment, learner):
     enrol(course, learner)
-    first = assignment_start(assignment=exam_assignment, user=learner)
+    first = start_exam(exam_assignment, learner)
     assert assignment_start(assignment=exam_assignment, user=learner).pk == first.pk
     exam_submit(attempt=first)
-    exam_submit(attempt=assignment_start(assignment=exam_assignment, user=learner))
+    exam_submit(attempt=start_exam(exam_assignment, learner))
     with pytest.raises(CourseError, match="all 2 attempt"):
         assignment_start(assignment=exam_assignment, user=learner)
 
 
 def test_gradebook_shows_the_best_attempt_overrides_win_and_csv_exports(course, exam_assignment, learner, instructor):
     enrol(course, learner)
-    attempt = assignment_start(assignment=exam_assignment, user=learner)
+    attempt = start_exam(exam_assignment, learner)
     for slot in attempt.attempt_items.all():
         exam_save_answer(attempt=attempt, position=slot.position, raw={"choice": "b"})
     exam_submit(attempt=attempt)
@@ -130,9 +137,9 @@ def test_gradebook_shows_the_best_attempt_overrides_win_and_csv_exports(course, 
 
 def test_item_analysis_page_lists_every_item_of_the_submitted_attempts(course, exam_assignment, instructor):
     for n in range(4):
-        user = UserFactory(username=f"ex{n}")
+        user: User = UserFactory.create(username=f"ex{n}")
         enrol(course, user)
-        attempt = assignment_start(assignment=exam_assignment, user=user)
+        attempt = start_exam(exam_assignment, user)
         for slot in attempt.attempt_items.all():
             exam_save_answer(attempt=attempt, position=slot.position, raw={"choice": "b" if n % 2 else "a"})
         exam_submit(attempt=attempt)
@@ -145,7 +152,8 @@ def test_item_analysis_page_lists_every_item_of_the_submitted_attempts(course, e
 
 def test_course_pages_are_closed_to_outsiders_and_staff_pages_to_learners(course, learner, other_learner):
     enrol(course, learner)
-    outsider_teacher = signed_in(InstructorFactory(username="other-teacher"))
+    teacher: User = InstructorFactory.create(username="other-teacher")
+    outsider_teacher = signed_in(teacher)
     for name in ("courses:gradebook", "courses:readiness", "courses:detail"):
         assert outsider_teacher.get(reverse(name, args=[course.code])).status_code == 404
         assert signed_in(other_learner).get(reverse(name, args=[course.code])).status_code == 404
