@@ -6,10 +6,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Request, Route, sync_playwright
 
 from tests.trainer.exams.conftest import make_blueprint
 from tests.trainer.practice.conftest import single_item
@@ -48,7 +49,7 @@ def offsite() -> OffsiteRequests:
 def _context(browser: Browser, offsite: OffsiteRequests, *, bypass_csp: bool) -> BrowserContext:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=bypass_csp)
 
-    def guard(route, request) -> None:  # type: ignore[no-untyped-def]
+    def guard(route: Route, request: Request) -> None:
         host = urlparse(request.url).hostname or ""
         if request.url.startswith(("data:", "blob:", "about:")) or host in LOCAL_HOSTS:
             route.continue_()
@@ -61,18 +62,27 @@ def _context(browser: Browser, offsite: OffsiteRequests, *, bypass_csp: bool) ->
 
 
 @pytest.fixture
-def page(browser: Browser, offsite: OffsiteRequests) -> Iterator[Page]:
+def console_errors() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def page(browser: Browser, offsite: OffsiteRequests, console_errors: list[str]) -> Iterator[Page]:
     """A page with the site's real CSP in force; console errors (e.g. CSP violations) are collected."""
     context = _context(browser, offsite, bypass_csp=False)
     pg = context.new_page()
-    pg.console_errors = []  # type: ignore[attr-defined]
-    pg.on("console", lambda m: pg.console_errors.append(m.text) if m.type == "error" else None)  # type: ignore[attr-defined]
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            console_errors.append(message.text)
+
+    pg.on("console", on_console)
     yield pg
     context.close()
     assert not offsite, f"requests left the machine: {offsite}"
 
 
-def axe_audit(browser: Browser, url: str, cookies: list, offsite: OffsiteRequests) -> list[dict]:  # type: ignore[type-arg]
+def axe_audit(browser: Browser, url: str, cookies: list[Any], offsite: OffsiteRequests) -> list[dict[str, Any]]:
     """Serious and critical axe-core violations on ``url`` (axe is injected, so this context bypasses the CSP)."""
     assert AXE.exists(), f"axe-core missing at {AXE}: run .ci/services.sh (it fetches it from npm)"
     context = _context(browser, offsite, bypass_csp=True)
