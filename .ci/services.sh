@@ -51,3 +51,9 @@ echo "[services] PostgreSQL and Redis are up"
 # The database the platform uses when DATABASE_URL points at this server (the tests create their own test_ copy).
 psql -h 127.0.0.1 -U postgres -tAc "select 1 from pg_database where datname='pacs_trainer'" | grep -q 1 \
   || psql -h 127.0.0.1 -U postgres -c "create database pacs_trainer" >/dev/null
+# axe-core for the accessibility audits of the browser tests (from the npm registry, kept under var/).
+axe_dir="$(dirname "$here")/var/e2e"
+if [ ! -f "$axe_dir/package/axe.min.js" ] && command -v npm >/dev/null; then
+  mkdir -p "$axe_dir" && (cd "$axe_dir" && npm pack --silent axe-core@4 >/dev/null && tar xzf axe-core-*.tgz) \
+    || echo "[services] could not fetch axe-core from npm; the accessibility audits will fail" >&2
+fi
