@@ -20,6 +20,7 @@ from trainer.bank.models import ItemType
 from trainer.bank.schema import ID_PATTERN, ItemIn, Problem
 
 ID_MAX = 80
+BLANK = "_____"  # where an answer goes inside a sentence (GIFT's "missing word", an inline QTI text entry)
 TAG_MAX = 64
 
 # ------------------------------------------------------------------------------------------- text and places

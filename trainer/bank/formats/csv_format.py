@@ -96,7 +96,8 @@ def _known(column: str) -> bool:
 
 
 def parse_csv(text: str) -> tuple[list[ItemIn], list[Problem]]:
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # Line breaks inside quoted cells come back as "\n", whatever the file used.
+    reader = csv.reader(io.StringIO(text.replace("\r\n", "\n"), newline=""))
     problems: list[Problem] = []
     located: list[tuple[ItemIn, Place]] = []
     columns: list[str] | None = None

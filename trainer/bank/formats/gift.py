@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from trainer.bank.formats.common import (
+    BLANK,
     FULL,
     META_MARK,
     NumericAnswer,
@@ -49,7 +50,6 @@ META_KEYS = (
     "unit",
     "pair_rationales",
 )
-BLANK = "_____"  # what Moodle puts where a "missing word" answer block stood
 
 # Escaped characters are swapped for private-use characters while the structure is parsed, then swapped back.
 _SPECIAL = "~=#{}:"
@@ -169,21 +169,25 @@ def _question(
             return None, [place.problem("the question title is not closed: expected ::title::")]
         title, pos = _restore(s[pos + 2 : end]), end + 2
 
+    label = f"question {title}" if title else "question"
     opening, closing = s.find("{", pos), s.find("}", pos)
     if opening < 0 and closing < 0:
-        return None, [place.problem("no answer block {…}: description items (text without answers) are not supported")]
-    if opening < 0 or closing < opening:
-        return None, [place.problem("a } without its { (write \\} for a literal brace)", line=q.line_at(closing))]
+        message = "no answer block {…}: description items (text without answers) are not supported"
+        return None, [place.problem(f"{label}: {message}")]
+    if opening < 0 or 0 <= closing < opening:
+        message = "a } without its { (write \\} for a literal brace)"
+        return None, [place.problem(f"{label}: {message}", line=q.line_at(closing))]
     closing = s.find("}", opening)
     if closing < 0:
-        return None, [place.problem("the answer block is not closed: a { without its }", line=q.line_at(opening))]
-    if 0 <= s.find("{", opening + 1) < closing:
-        return None, [
-            place.problem("a { inside the answer block (write \\{ for a literal brace)", line=q.line_at(opening))
-        ]
+        message = "the answer block is not closed: a { without its }"
+        return None, [place.problem(f"{label}: {message}", line=q.line_at(opening))]
+    nested = s.find("{", opening + 1)
+    if 0 <= nested < closing:
+        message = "a { inside the answer block (write \\{ for a literal brace)"
+        return None, [place.problem(f"{label}: {message}", line=q.line_at(nested))]
     after = s[closing + 1 :]
     if "{" in after or "}" in after:
-        return None, [place.problem("more than one answer block in a question", line=q.line_at(closing + 1))]
+        return None, [place.problem(f"{label}: more than one answer block", line=q.line_at(closing + 1))]
     stem = _text(s[pos:opening] + (BLANK + after if after.strip() else ""))
 
     inner, base = s[opening + 1 : closing], opening + 1
@@ -199,7 +203,7 @@ def _question(
     tags = [t for c in marks for m in _TAG_COMMENT.finditer(c) if (t := tag_slug(m.group(1)))]
     data: dict[str, Any] = {"id": item_id, "stem": stem, "rationale": general}
     data["domains"], data["tags"] = list(category[0]), list(dict.fromkeys(category[1] + tags))
-    label = f"question {title or item_id}"
+    label = f"question {title or item_id}"  # now that there is an id
 
     kind = _kind(inner)
     problems: list[Problem] = []

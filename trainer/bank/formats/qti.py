@@ -18,6 +18,7 @@ from typing import Any
 import markdown
 
 from trainer.bank.formats.common import (
+    BLANK,
     Place,
     build_item,
     content_id,
@@ -454,10 +455,14 @@ def _stem(body: Node, interaction: Node, source: Any) -> str:
     if marked is not None:
         return _markdown_or_markup(marked, source)
 
-    def drop(element: ET.Element) -> bool:
-        return element is interaction or element.get("class") == RESPONSE_CLASS
+    def without_interaction(element: ET.Element) -> str | None:
+        if element.get("class") == RESPONSE_CLASS:
+            return ""
+        if element is interaction:  # an inline interaction leaves a blank, a block one nothing
+            return BLANK if interaction.tag == "textEntryInteraction" else ""
+        return None
 
-    text = readable(body, drop)
+    text = readable(body, without_interaction)
     prompt = node(interaction, "prompt")
     return "\n\n".join(t for t in (text, readable(prompt) if prompt is not None else "") if t)
 
@@ -473,8 +478,8 @@ def _correct_values(declaration: Node) -> list[str]:
     return [key for score, key in sorted(scored, key=lambda sk: -sk[0]) if score > 0]
 
 
-def _is_feedback(element: ET.Element) -> bool:
-    return element.tag == "feedbackInline"
+def _without_feedback(element: ET.Element) -> str | None:
+    return "" if element.tag == "feedbackInline" else None
 
 
 def _choice_rows(choices: list[Node], feedback: dict[str, Node]) -> list[tuple[str, str, str]]:
@@ -482,9 +487,9 @@ def _choice_rows(choices: list[Node], feedback: dict[str, Node]) -> list[tuple[s
     rows = []
     for choice in choices:
         identifier = choice.get("identifier", "")
-        inline = next((c for c in nodes(choice) if _is_feedback(c)), None)
+        inline = next((c for c in nodes(choice) if c.tag == "feedbackInline"), None)
         source = feedback.get(identifier, inline)  # (elements without children are falsy: no "or" here)
-        rows.append((identifier, readable(choice, _is_feedback), readable(source) if source is not None else ""))
+        rows.append((identifier, readable(choice, _without_feedback), readable(source) if source is not None else ""))
     return rows
 
 

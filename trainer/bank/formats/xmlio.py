@@ -141,24 +141,28 @@ def comments(parent: ET.Element) -> list[str]:
     return [str(c.text or "") for c in parent if is_comment(c)]
 
 
-def _never(element: ET.Element) -> bool:
-    return False
+Replace = Callable[[ET.Element], str | None]
 
 
-def pruned(element: ET.Element, drop: Callable[[ET.Element], bool] = _never) -> ET.Element:
-    """A copy without comments and without the elements ``drop`` picks (their tails, text that follows them,
-    are kept)."""
+def _keep(element: ET.Element) -> str | None:
+    return None
+
+
+def pruned(element: ET.Element, replace: Replace = _keep) -> ET.Element:
+    """A copy without comments, and with every element for which ``replace`` returns a string replaced by that
+    text (``""`` removes it); the text that follows a removed element is kept."""
     copy = ET.Element(element.tag, dict(element.attrib))
     copy.text, copy.tail = element.text, element.tail
     for child in element:
-        if is_comment(child) or drop(child):
-            _append_text(copy, child.tail)
+        instead = "" if is_comment(child) else replace(child)
+        if instead is None:
+            copy.append(pruned(child, replace))
         else:
-            copy.append(pruned(child, drop))
+            _append_text(copy, instead + (child.tail or ""))
     return copy
 
 
-def _append_text(element: ET.Element, text: str | None) -> None:
+def _append_text(element: ET.Element, text: str) -> None:
     if not text:
         return
     if len(element):
@@ -167,24 +171,37 @@ def _append_text(element: ET.Element, text: str | None) -> None:
         element.text = (element.text or "") + text
 
 
+def _markup(element: ET.Element) -> str:
+    return escape(element.text or "") + "".join(ET.tostring(child, encoding="unicode") for child in element)
+
+
 def inner_markup(element: ET.Element) -> str:
     """An element's content as markup: escaped text and serialised child elements (comments left out)."""
-    clean = pruned(element)
-    return escape(clean.text or "") + "".join(ET.tostring(child, encoding="unicode") for child in clean)
+    return _markup(pruned(element))
 
 
-def readable(element: ET.Element, drop: Callable[[ET.Element], bool] = _never) -> str:
+def _blank(text: str | None) -> bool:
+    return not (text or "").strip()
+
+
+def readable(element: ET.Element, replace: Replace = _keep) -> str:
     """An element's content for the bank: plain text when it holds no markup, paragraphs of plain text as
-    Markdown paragraphs, anything richer as its (X)HTML markup, which Markdown passes through."""
-    clean = pruned(element, drop)
+    Markdown paragraphs, anything richer as its (X)HTML markup, which Markdown passes through. A lone wrapping
+    ``<div>`` is looked through."""
+    clean = pruned(element, replace)
     children = list(clean)
+    while len(children) == 1 and children[0].tag == "div" and not children[0].attrib:
+        if not (_blank(clean.text) and _blank(children[0].tail)):
+            break
+        clean = children[0]
+        children = list(clean)
     if not children:
         return (clean.text or "").strip()
     between = [clean.text, *(c.tail for c in children)]
     plain_paragraphs = all(c.tag == "p" and not len(c) and not c.attrib for c in children)
-    if plain_paragraphs and not any((t or "").strip() for t in between):
+    if plain_paragraphs and all(_blank(t) for t in between):
         return "\n\n".join((c.text or "").strip() for c in children)
-    return (escape(clean.text or "") + "".join(ET.tostring(c, encoding="unicode") for c in children)).strip()
+    return _markup(clean).strip()
 
 
 # ------------------------------------------------------------------------------------------------- writing
