@@ -202,6 +202,8 @@ def _import_items(items: list[ItemIn], *, by: User | None, report: ImportReport)
             "generated": data.generated,
             "author_handle": _author_handle(data),
         }
+        if item is not None and not data.history:
+            meta["author_handle"] = item.author_handle  # formats without a history keep the recorded author
         if item is None:
             item = Item.objects.create(external_id=data.id, author=by, **meta)
             version = ItemVersion.objects.create(item=item, number=1, content_hash=digest, created_by=by, **content)
