@@ -47,7 +47,7 @@ def test_the_sample_reads_with_bom_crlf_quotes_multiline_cells_and_blank_rows():
     assert multi.stem == "Which TWO are DIMSE-N services?\n\nSelect TWO."  # CRLF inside the cell → \n
     assert [o.correct for o in multi.options] == [True, False, True, False]  # yes / TRUE / no
     assert multi.references[0].title == "DIMSE-N services ; overview"  # \; inside a packed cell
-    assert [o.text for o in got["csv-order-004"].options][0] == "C-MOVE-RQ"
+    assert got["csv-order-004"].options[0].text == "C-MOVE-RQ"
     assert [(p.prompt, p.answer) for p in got["csv-match-005"].pairs][1] == ("UI", "UID, dotted")
     numeric = got["csv-num-006"]
     assert (numeric.answer, numeric.tolerance, numeric.unit) == (0.5, 0.01, "MiB")

@@ -51,7 +51,7 @@ def test_truefalse_numerical_matching_ordering(moodle):
     num = moodle["mx-num-001"]
     assert (num.answer, num.tolerance, num.unit) == (512.0, 0.5, "KiB")  # the base unit; 50% answer and * dropped
     assert num.rationale == "512 x 512 x 2 = 524288 bytes.\n\nExactly 512 KiB."
-    assert [(p.prompt, p.answer) for p in moodle["mx-match-001"].pairs][0] == ("DA", "a date")
+    assert (moodle["mx-match-001"].pairs[0].prompt, moodle["mx-match-001"].pairs[0].answer) == ("DA", "a date")
     assert [o.text for o in moodle["mx-order-001"].options] == [  # sorted by the position in "fraction"
         "C-MOVE-RQ",
         "Sub-association to the destination",
@@ -110,7 +110,8 @@ def test_the_export_is_moodle_xml():
     assert text_at(questions[0], "category", "text") == "$course$/top/CDIP/troubleshooting"
     single = questions[1]
     assert text_at(single, "idnumber") == "rt-single-001"
-    assert node(single, "questiontext").get("format") == "markdown"
+    questiontext = node(single, "questiontext")
+    assert questiontext is not None and questiontext.get("format") == "markdown"
     assert [a.get("fraction") for a in nodes(single, "answer")] == ["100", "0", "0", "0"]
     multiple = next(q for q in questions if text_at(q, "idnumber") == "2-rt-multiple")
     assert text_at(multiple, "single") == "false"

@@ -10,7 +10,7 @@ from tests.trainer.bank.format_samples import all_types, by_id, qti_package, sam
 from trainer.bank.formats import get_format
 from trainer.bank.formats import qti as qti_module
 from trainer.bank.formats.qti import QTI_NS, item_document, parse_qti, qti_identifier
-from trainer.bank.formats.xmlio import descendants, node, nodes, parse_xml
+from trainer.bank.formats.xmlio import Node, descendants, node, nodes, parse_xml
 from trainer.bank.models import ItemType
 
 QTI = get_format("qti")
@@ -89,30 +89,40 @@ def test_the_export_is_a_content_package_with_one_item_per_file():
     assert QTI.write(items).data == data  # the same bank exports to the same bytes
 
 
+def _root(item) -> Node:
+    root, problems = parse_xml(item_document(item))
+    assert root is not None and problems == []
+    return root
+
+
+def _at(parent: Node, *path: str) -> Node:
+    found = node(parent, *path)
+    assert found is not None, path
+    return found
+
+
 def test_each_item_is_qti_21_with_its_interaction_and_feedback():
     items = by_id(all_types())
-    root, _ = parse_xml(item_document(items["rt-single-001"]))
-    assert root is not None and root.ns == QTI_NS and root.get("identifier") == "rt-single-001"
-    declaration = node(root, "responseDeclaration")
-    assert declaration.get("cardinality") == "single" and node(declaration, "correctResponse", "value").text == "A"
-    assert node(root, "itemBody", "choiceInteraction").get("maxChoices") == "1"
+    root = _root(items["rt-single-001"])
+    assert root.ns == QTI_NS and root.get("identifier") == "rt-single-001"
+    declaration = _at(root, "responseDeclaration")
+    assert declaration.get("cardinality") == "single" and _at(declaration, "correctResponse", "value").text == "A"
+    assert _at(root, "itemBody", "choiceInteraction").get("maxChoices") == "1"
     assert {f.get("identifier") for f in nodes(root, "modalFeedback")} == {"A", "B", "C", "D", "RATIONALE"}
-    stem = node(root, "itemBody", "div")
-    assert [c.tag for c in stem][:3] == ["p", "pre", "table"]  # Markdown rendered to XHTML
+    assert [c.tag for c in _at(root, "itemBody", "div")][:3] == ["p", "pre", "table"]  # Markdown as XHTML
 
-    root, _ = parse_xml(item_document(items["2-rt-multiple"]))
-    assert node(root, "itemBody", "choiceInteraction").get("maxChoices") == "0"
-    assert [v.text for v in nodes(node(root, "responseDeclaration", "correctResponse"), "value")] == ["A", "C"]
-    root, _ = parse_xml(item_document(items["rt-ordering-001"]))
-    assert node(root, "responseDeclaration").get("cardinality") == "ordered"
+    root = _root(items["2-rt-multiple"])
+    assert _at(root, "itemBody", "choiceInteraction").get("maxChoices") == "0"
+    assert [v.text for v in nodes(_at(root, "responseDeclaration", "correctResponse"), "value")] == ["A", "C"]
+    root = _root(items["rt-ordering-001"])
+    assert _at(root, "responseDeclaration").get("cardinality") == "ordered"
     assert node(root, "itemBody", "orderInteraction") is not None
-    root, _ = parse_xml(item_document(items["rt-matching-001"]))
-    assert node(root, "responseDeclaration").get("baseType") == "directedPair"
-    root, _ = parse_xml(item_document(items["rt-numeric-002"]))
-    equal = next(d for d in descendants(root) if d.tag == "equal")
+    root = _root(items["rt-matching-001"])
+    assert _at(root, "responseDeclaration").get("baseType") == "directedPair"
+    equal = next(d for d in descendants(_root(items["rt-numeric-002"])) if d.tag == "equal")
     assert (equal.get("toleranceMode"), equal.get("tolerance")) == ("absolute", "0.25 0.25")
-    root, _ = parse_xml(item_document(items["rt-numeric-001"]))
-    assert next(d for d in descendants(root) if d.tag == "equal").get("toleranceMode") == "exact"
+    equal = next(d for d in descendants(_root(items["rt-numeric-001"])) if d.tag == "equal")
+    assert equal.get("toleranceMode") == "exact"
 
 
 def test_a_single_item_document_imports_too():
