@@ -2,6 +2,8 @@
 idempotent re-import through the database."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.trainer.bank.format_samples import all_types, qti_package, sample_bytes, without_history
 from trainer.bank.formats import FORMATS, get_format
@@ -93,3 +95,24 @@ def test_the_bank_exported_and_imported_again_is_unchanged(tracks, fmt):
     exported = Item.objects.exclude(external_id__in=[p.where for p in written.skipped])
     assert sorted(report.unchanged) == sorted(exported.values_list("external_id", flat=True))
     assert report.updated == report.created == []
+
+
+_NOISE = st.text(alphabet='{}~=#:%\\\n ->.,"<>/;|x09TF$[]!-\r\té', max_size=12)
+
+
+@settings(max_examples=80, deadline=None)
+@given(fmt=st.sampled_from(EXCHANGE), cut=st.integers(min_value=0), noise=_NOISE, seed=st.integers(0, 2**16))
+def test_damaged_files_give_problems_never_exceptions(fmt, cut, noise, seed):
+    """Any damage to an export (text spliced in at any place) is reported, never raised; whatever still reads
+    writes back and reads again the same."""
+    data = bytearray(get_format(fmt).write(all_types()).data)
+    where = cut % (len(data) + 1)
+    data[where : where + seed % 7] = noise.encode()
+    items, problems = get_format(fmt).read(bytes(data))
+    assert all(p.message for p in problems)
+    if items:
+        written = get_format(fmt).write(items)
+        again, problems = get_format(fmt).read(written.data)
+        assert problems == []
+        skipped = {p.where for p in written.skipped}
+        assert [i.model_dump() for i in again] == [i.model_dump() for i in items if i.id not in skipped]

@@ -101,7 +101,8 @@ class _Question:
 
 def _blocks(text: str) -> list[list[_Line]]:
     blocks: list[list[_Line]] = [[]]
-    for number, line in enumerate(text.splitlines(), start=1):
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")  # as editors count lines
+    for number, line in enumerate(lines, start=1):
         if line.strip():
             blocks[-1].append(_Line(number, line))
         elif blocks[-1]:

@@ -12,6 +12,7 @@ import posixpath
 import re
 import xml.etree.ElementTree as ET
 import zipfile
+import zlib
 from string import ascii_uppercase
 from typing import Any
 
@@ -65,6 +66,8 @@ MARKDOWN_EXTENSIONS = ["fenced_code", "tables"]
 # Limits on an uploaded package (a zip bomb must not exhaust memory).
 MAX_MEMBERS = 5000
 MAX_UNPACKED = 200 * 1024 * 1024
+# What a damaged or hostile zip can raise while it is opened or a member is read.
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError, RuntimeError, OSError)
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed, so the same bank exports to the same bytes
 _OPAQUE = frozenset({"div", "p", "modalFeedback", "simpleChoice", "simpleAssociableChoice", "prompt"})
 _SUPPORTED = ("choiceInteraction", "orderInteraction", "matchInteraction", "textEntryInteraction")
@@ -338,7 +341,7 @@ def parse_qti(data: bytes) -> Parsed:
 def _package(data: bytes) -> Parsed:
     try:
         package = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
+    except _ZIP_ERRORS as exc:
         return [], [Problem("", f"not a readable zip package: {exc}")]
     with package:
         members = package.infolist()
@@ -351,7 +354,7 @@ def _package(data: bytes) -> Parsed:
         names = {m.filename for m in members}
         if MANIFEST not in names:
             return [], [Problem("", f"the package has no {MANIFEST} at its top level; is it an IMS content package?")]
-        manifest, problems = parse_xml(package.read(MANIFEST), source=MANIFEST)
+        manifest, problems = _read_member(package, MANIFEST)
         if manifest is None:
             return [], problems
         if manifest.tag != "manifest":
@@ -370,7 +373,7 @@ def _package(data: bytes) -> Parsed:
             if not href or member not in names:
                 problems.append(where.problem(f"the item file {href!r} is not in the package"))
                 continue
-            root, member_problems = parse_xml(package.read(member), source=member)
+            root, member_problems = _read_member(package, member)
             problems += member_problems
             if root is None:
                 continue
@@ -382,6 +385,14 @@ def _package(data: bytes) -> Parsed:
         problems.append(manifest.place(MANIFEST).problem("the package holds no QTI 2.1 assessment items"))
     problems += unique_ids(located)
     return ([], problems) if problems else ([item for item, _ in located], [])
+
+
+def _read_member(package: zipfile.ZipFile, name: str) -> tuple[Node | None, list[Problem]]:
+    try:
+        data = package.read(name)
+    except _ZIP_ERRORS as exc:
+        return None, [Problem("", f"cannot unpack this file: {exc}", None, name)]
+    return parse_xml(data, source=name)
 
 
 def _item(root: Node, source: str) -> tuple[ItemIn | None, list[Problem]]:

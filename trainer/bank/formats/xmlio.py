@@ -89,6 +89,8 @@ def parse_xml(data: bytes, *, source: str = "") -> tuple[Node | None, list[Probl
     except SAXException as exc:
         line = exc.getLineNumber() if hasattr(exc, "getLineNumber") else None
         return None, [Problem("", f"not well-formed XML: {exc.getMessage()}", line, source)]
+    except LookupError as exc:  # the XML declaration names an encoding Python does not know
+        return None, [Problem("", f"not readable XML: {exc}", 1, source)]
     except DefusedXmlException as exc:
         return None, [
             Problem("", f"refused: {exc} (DTDs, entities and external references are not allowed)", None, source)
