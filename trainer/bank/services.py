@@ -202,6 +202,8 @@ def _import_items(items: list[ItemIn], *, by: User | None, report: ImportReport)
             "generated": data.generated,
             "author_handle": _author_handle(data),
         }
+        if item is not None and not data.history:
+            meta["author_handle"] = item.author_handle  # formats without a history keep the recorded author
         if item is None:
             item = Item.objects.create(external_id=data.id, author=by, **meta)
             version = ItemVersion.objects.create(item=item, number=1, content_hash=digest, created_by=by, **content)
@@ -333,23 +335,43 @@ def item_set_status(*, item: Item, status: str, by: User | None, notes: str = ""
 
 
 def bank_parse(
-    *, text: str, fmt: str, source: str = "", known_domains: set[tuple[str, str]] | None = None
+    *,
+    text: str | None = None,
+    data: bytes | None = None,
+    fmt: str,
+    source: str = "",
+    known_domains: set[tuple[str, str]] | None = None,
 ) -> list[ItemIn]:
-    """Parse and validate a whole file; every problem is reported at once, with its place in the file."""
+    """Parse and validate a whole file, given as text or (for any format, binary ones too) as bytes; every
+    problem is reported at once, with its place in the file."""
     from trainer.bank.formats import get_format
 
-    items, problems = get_format(fmt).parse(text)
+    f = get_format(fmt)
+    if data is not None:
+        items, problems = f.read(data)
+    elif text is not None:
+        items, problems = f.parse(text)
+    else:
+        raise TypeError("bank_parse needs text or data")
     if not problems:
         problems = bank_validate(items, known_domains=known_domains)
     if problems:
         if source:
-            problems = [Problem(p.where, p.message, p.line, source) for p in problems]
+            # A problem inside a package names its member: "bank.zip:items/x.xml:line 3".
+            problems = [
+                Problem(p.where, p.message, p.line, f"{source}:{p.source}" if p.source else source) for p in problems
+            ]
         raise ImportFailed(problems)
     return items
 
 
 def bank_import_text(*, text: str, fmt: str, by: User | None = None, dry_run: bool = False) -> ImportReport:
     return bank_import(items=bank_parse(text=text, fmt=fmt), by=by, dry_run=dry_run)
+
+
+def bank_import_data(*, data: bytes, fmt: str, by: User | None = None, dry_run: bool = False) -> ImportReport:
+    """Import a file's bytes in any format (what the command and uploads use)."""
+    return bank_import(items=bank_parse(data=data, fmt=fmt), by=by, dry_run=dry_run)
 
 
 def bundled_bank_items(*, directory: Path | None = None) -> list[ItemIn]:

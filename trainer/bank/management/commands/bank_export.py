@@ -22,5 +22,10 @@ class Command(BaseCommand):
         if options["status"]:
             qs = qs.filter(status__in=options["status"])
         items = items_as_schema(qs)
-        options["out"].write_text(get_format(options["fmt"]).dump(items), encoding="utf-8")
-        self.stdout.write(f"exported {len(items)} items to {options['out']}")
+        written = get_format(options["fmt"]).write(items)
+        options["out"].write_bytes(written.data)
+        for problem in written.skipped:
+            self.stderr.write(f"skipped: {problem}")
+        exported = len(items) - len(written.skipped)
+        skipped = f" ({len(written.skipped)} skipped: the format cannot hold them)" if written.skipped else ""
+        self.stdout.write(f"exported {exported} items to {options['out']}{skipped}")

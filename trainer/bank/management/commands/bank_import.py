@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from trainer.bank.formats import FORMATS
 from trainer.bank.schema import ImportFailed
-from trainer.bank.services import bank_import_text
+from trainer.bank.services import bank_import_data
 
 
 class Command(BaseCommand):
@@ -21,11 +21,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["path"]
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            data = path.read_bytes()
+        except OSError as exc:
             raise CommandError(f"cannot read {path}: {exc}") from exc
         try:
-            report = bank_import_text(text=text, fmt=options["fmt"], dry_run=options["dry_run"])
+            report = bank_import_data(data=data, fmt=options["fmt"], dry_run=options["dry_run"])
         except ImportFailed as exc:
             for problem in exc.problems:
                 self.stderr.write(f"{path}: {problem}")
