@@ -20,6 +20,12 @@ from trainer.accounts.models import User
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:  # type: ignore[no-untyped-def]
+    """Tests create many users: a fast hasher keeps them quick (production keeps Django's PBKDF2 default)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def learner(db: None) -> User:
     return UserFactory(username="lena")

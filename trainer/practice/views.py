@@ -81,7 +81,10 @@ def session_page(request: HttpRequest, pk: int) -> HttpResponse:
 def session_answer(request: HttpRequest, pk: int) -> HttpResponse:
     session = _session_for(request, pk)
     try:
-        item = get_object_or_404(Item, pk=int(request.POST.get("item", "0")))
+        item_id = request.POST.get("item", "")
+        item = Item.objects.filter(pk=int(item_id)).first() if item_id.isdigit() else None
+        if item is None:
+            raise PracticeError("That question is not part of this session.")
         confidence = int(request.POST["confidence"]) if request.POST.get("confidence") in {"1", "2", "3"} else None
         time_ms = int(request.POST["time_ms"]) if request.POST.get("time_ms", "").isdigit() else None
         practice_answer(

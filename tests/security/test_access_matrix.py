@@ -1,0 +1,189 @@
+"""Every route, visited as five people: anonymous, a stranger (another learner), a teacher of another course,
+the learner who owns the object, and the teacher of the learner's course. The route list comes from the URL
+configuration itself, so a new route fails ``test_every_route_is_classified`` until it is added here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.conftest import signed_in
+from tests.factories import InstructorFactory, UserFactory
+from tests.trainer.exams.conftest import make_blueprint
+from tests.trainer.practice.conftest import single_item
+from trainer.accounts.models import User
+from trainer.bank.models import Track
+from trainer.bank.services import bank_import, blueprints_load, tracks_load
+from trainer.courses.models import Assignment, AssignmentKind, CourseRole, Enrollment
+from trainer.courses.services import course_create
+from trainer.exams.services import exam_start, exam_submit
+from trainer.practice.services import practice_answer, practice_session_start
+
+ACTORS = ("anon", "stranger", "other_teacher", "learner", "teacher")
+
+
+@dataclass
+class World:
+    learner: User
+    teacher: User
+    stranger: User
+    other_teacher: User
+    kwargs: dict[str, dict[str, Any]]
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    tracks_load()
+    blueprints_load()
+    bank_import(items=[single_item(n, d) for d in ("networking", "dicomweb") for n in range(4)])
+    blueprint = make_blueprint("acl", {"networking": 2}, pilot=0)
+    learner = UserFactory.create(username="owner")
+    teacher = InstructorFactory.create(username="teacher")
+    stranger = UserFactory.create(username="stranger")
+    other_teacher = InstructorFactory.create(username="other-teacher")
+    track = Track.objects.get(code="CDIP")
+    course = course_create(by=teacher, title="Course", code="acl-course", track=track)
+    course_create(by=other_teacher, title="Other", code="other-course", track=track)
+    Enrollment.objects.create(course=course, user=learner, role=CourseRole.LEARNER)
+    assignment = Assignment.objects.create(course=course, title="Exam", kind=AssignmentKind.EXAM, blueprint=blueprint)
+    session = practice_session_start(learner=learner, track=track, count=2, seed=1)
+    practice_answer(session=session, item_id=session.queue[0], raw={"choice": "b"})
+    active = exam_start(learner=learner, blueprint=blueprint, seed=1)
+    done = exam_submit(attempt=exam_start(learner=learner, blueprint=make_blueprint("acl2", {"dicomweb": 1}, pilot=0)))
+    item_id = session.queue[0]
+    c, a = course.code, assignment.pk
+    kwargs = {
+        "accounts:password-reset-confirm": {"uidb64": "MQ", "token": "bad-token"},
+        "practice:session": {"pk": session.pk}, "practice:answer": {"pk": session.pk},
+        "practice:next": {"pk": session.pk}, "practice:flag": {"pk": item_id},
+        "exams:start": {"code": blueprint.code}, "exams:question": {"pk": active.pk, "n": 1},
+        "exams:save": {"pk": active.pk, "n": 1}, "exams:review": {"pk": active.pk},
+        "exams:submit": {"pk": active.pk}, "exams:report": {"pk": done.pk},
+        "courses:join-link": {"invite": course.invite_code}, "courses:detail": {"code": c},
+        "courses:roster": {"code": c}, "courses:accommodation": {"code": c},
+        "courses:start": {"code": c, "pk": a}, "courses:analysis": {"code": c, "pk": a},
+        "courses:gradebook": {"code": c}, "courses:gradebook-csv": {"code": c}, "courses:readiness": {"code": c},
+        "api:practice-current": {"pk": session.pk}, "api:practice-answer": {"pk": session.pk},
+        "api:practice-next": {"pk": session.pk}, "api:exam-attempt": {"pk": active.pk},
+        "api:exam-question": {"pk": active.pk, "n": 1}, "api:exam-submit": {"pk": active.pk},
+        "api:exam-report": {"pk": done.pk},
+    }  # fmt: skip
+    return World(learner, teacher, stranger, other_teacher, kwargs)
+
+
+def expect(anon: int | set[int], stranger: int | set[int], other_teacher: int | set[int], learner: int | set[int],
+           teacher: int | set[int]) -> dict[str, set[int]]:  # fmt: skip
+    values = (anon, stranger, other_teacher, learner, teacher)
+    return {actor: v if isinstance(v, set) else {v} for actor, v in zip(ACTORS, values, strict=True)}
+
+
+OK, REDIRECT = {200}, {302}
+PUBLIC = expect(200, 200, 200, 200, 200)
+SIGNED_IN = expect(302, 200, 200, 200, 200)
+SIGNED_IN_POST = expect(302, {200, 302}, {200, 302}, {200, 302}, {200, 302})
+LEARNER_OWNS = expect(302, 404, 404, 200, 404)
+LEARNER_OWNS_POST = expect(302, 404, 404, {200, 302}, 404)
+COURSE_STAFF = expect(302, 404, 404, 403, 200)
+COURSE_STAFF_POST = expect(302, 404, 404, 403, {200, 302})
+COURSE_MEMBER = expect(302, 404, 404, 200, 200)
+API_PUBLIC = expect(200, 200, 200, 200, 200)
+API_SIGNED_IN = expect(403, 200, 200, 200, 200)
+API_OWNS = expect(403, 404, 404, 200, 404)
+
+# name → (method, expected status per actor)
+MATRIX: dict[str, tuple[str, dict[str, set[int]]]] = {
+    "core:home": ("get", expect(200, 302, 302, 302, 302)),
+    "core:dashboard": ("get", expect(302, 200, 302, 200, 302)),  # teachers are sent to their own dashboard
+    "core:teach": ("get", expect(302, 403, 200, 403, 200)),
+    "core:health": ("get", PUBLIC),
+    "accounts:sign-up": ("get", expect(200, 302, 302, 302, 302)),
+    "accounts:login": ("get", expect(200, 302, 302, 302, 302)),
+    "accounts:logout": ("post", expect(302, 302, 302, 302, 302)),
+    "accounts:profile": ("get", SIGNED_IN),
+    "accounts:password-change": ("get", SIGNED_IN),
+    "accounts:password-change-done": ("get", SIGNED_IN),
+    "accounts:password-reset": ("get", PUBLIC),
+    "accounts:password-reset-done": ("get", PUBLIC),
+    "accounts:password-reset-confirm": ("get", PUBLIC),
+    "accounts:password-reset-complete": ("get", PUBLIC),
+    "practice:home": ("get", SIGNED_IN),
+    "practice:review": ("post", SIGNED_IN_POST),
+    "practice:readiness": ("get", SIGNED_IN),
+    "practice:session": ("get", LEARNER_OWNS),
+    "practice:answer": ("post", LEARNER_OWNS_POST),
+    "practice:next": ("post", LEARNER_OWNS_POST),
+    "practice:flag": ("post", LEARNER_OWNS_POST),
+    "exams:home": ("get", SIGNED_IN),
+    "exams:start": ("post", expect(302, 302, 302, 302, 302)),  # anyone signed in may start a practice exam
+    "exams:question": ("get", LEARNER_OWNS),
+    "exams:save": ("post", LEARNER_OWNS_POST),
+    "exams:review": ("get", LEARNER_OWNS),
+    "exams:submit": ("post", LEARNER_OWNS_POST),
+    "exams:report": ("get", LEARNER_OWNS),
+    "courses:list": ("get", SIGNED_IN),
+    "courses:join": ("post", SIGNED_IN_POST),
+    "courses:join-link": ("get", expect(302, 302, 302, 302, 302)),  # joins, then redirects
+    "courses:detail": ("get", COURSE_MEMBER),
+    "courses:roster": ("post", COURSE_STAFF_POST),
+    "courses:accommodation": ("post", COURSE_STAFF_POST),
+    "courses:start": ("post", expect(302, 404, 404, 302, 302)),
+    "courses:analysis": ("get", COURSE_STAFF),
+    "courses:gradebook": ("get", COURSE_STAFF),
+    "courses:gradebook-csv": ("get", COURSE_STAFF),
+    "courses:readiness": ("get", COURSE_STAFF),
+    "api:schema": ("get", API_PUBLIC),
+    "api:docs": ("get", API_PUBLIC),
+    "api:me": ("get", API_SIGNED_IN),
+    "api:practice-sessions": ("post", expect(403, 400, 400, 400, 400)),  # empty body: a validation error
+    "api:practice-current": ("get", API_OWNS),
+    "api:practice-answer": ("post", expect(403, 404, 404, 400, 404)),
+    "api:practice-next": ("post", API_OWNS),
+    "api:practice-due": ("get", API_SIGNED_IN),
+    "api:practice-readiness": ("get", API_SIGNED_IN),
+    "api:exam-attempts": ("post", expect(403, 400, 400, 400, 400)),
+    "api:exam-attempt": ("get", API_OWNS),
+    "api:exam-question": ("get", API_OWNS),
+    "api:exam-submit": ("post", API_OWNS),
+    "api:exam-report": ("get", API_OWNS),
+}
+
+
+def route_names() -> Iterator[str]:
+    def walk(patterns: list[Any], ns: str | None) -> Iterator[str]:
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                yield from walk(p.url_patterns, ":".join(x for x in (ns, p.namespace) if x) or None)
+            elif isinstance(p, URLPattern) and p.name:
+                yield f"{ns}:{p.name}" if ns else p.name
+
+    for name in walk(get_resolver().url_patterns, None):
+        if not name.startswith("admin:") and name not in {"django.contrib.staticfiles"}:
+            yield name
+
+
+def test_every_route_is_classified():
+    assert sorted(set(route_names()) - set(MATRIX)) == [], "classify new routes in MATRIX"
+    assert sorted(set(MATRIX) - set(route_names())) == []
+
+
+def _client(world: World, actor: str) -> Client:
+    if actor == "anon":
+        return Client()
+    return signed_in(getattr(world, actor))
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_route_answers_each_actor_as_classified(world: World, name: str):
+    method, expected = MATRIX[name]
+    url = reverse(name, kwargs=world.kwargs.get(name, {}))
+    got = {}
+    for actor in ACTORS:
+        call: Callable[..., Any] = getattr(_client(world, actor), method)
+        got[actor] = call(url).status_code
+    wrong = {a: (got[a], sorted(expected[a])) for a in ACTORS if got[a] not in expected[a]}
+    assert not wrong, f"{name} {url}: {wrong}"
