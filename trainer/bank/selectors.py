@@ -212,6 +212,11 @@ def review_queue() -> QuerySet[Item]:
     )
 
 
+def item_is_author(*, item: Item, user: User) -> bool:
+    """Authored by this user: the account that created it, or the handle an import recorded."""
+    return item.author_id == user.pk or (bool(item.author_handle) and item.author_handle == user.username)
+
+
 def item_review_pending(*, item: Item, reviewer: User) -> ItemEvent | None:
     """The reviewer's blind answer to the current version, waiting for their verdict (None: not answered yet)."""
     return (

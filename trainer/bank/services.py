@@ -36,7 +36,7 @@ from trainer.bank.models import (
 )
 from trainer.bank.schema import ImportFailed, ItemIn, Problem
 from trainer.bank.scoring import normalise_response
-from trainer.bank.selectors import item_review_pending, item_to_schema
+from trainer.bank.selectors import item_is_author, item_review_pending, item_to_schema
 
 FIXTURES = settings.BASE_DIR / "fixtures"
 OPTION_KEYS = "abcdefghijklmnopqrstuvwxyz"
@@ -503,11 +503,6 @@ REVIEW_DECISIONS = {
     "return": (ItemStatus.DRAFT, "returned"),
     "retire": (ItemStatus.RETIRED, "dropped"),
 }
-
-
-def item_is_author(*, item: Item, user: User) -> bool:
-    """Authored by this user: the account that created it, or the handle an import recorded."""
-    return item.author_id == user.pk or (bool(item.author_handle) and item.author_handle == user.username)
 
 
 def _check_reviewable(item: Item, reviewer: User) -> ItemVersion:
