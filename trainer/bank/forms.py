@@ -141,9 +141,22 @@ class ReferenceForm(forms.Form):
     url = forms.URLField(required=False, assume_scheme="https")
 
 
-OptionFormSet = forms.formset_factory(OptionForm, extra=0, max_num=OPTION_ROWS, absolute_max=OPTION_ROWS)
-PairFormSet = forms.formset_factory(PairForm, extra=0, max_num=PAIR_ROWS, absolute_max=PAIR_ROWS)
-ReferenceFormSet = forms.formset_factory(ReferenceForm, extra=0, max_num=REFERENCE_ROWS, absolute_max=REFERENCE_ROWS)
+class RowFormSet(forms.BaseFormSet[Any]):
+    """Fixed rows, every one read: a row that matches its initial value is still data (Django would otherwise
+    skip "extra" rows that did not change), and blank rows are simply ignored later."""
+
+    def _construct_form(self, i: int, **kwargs: Any) -> forms.Form:
+        construct = super()._construct_form  # type: ignore[misc]  # not in django-stubs
+        return construct(i, empty_permitted=False, use_required_attribute=False, **kwargs)  # type: ignore[no-any-return]
+
+
+def _rows_formset(form: type[forms.Form], rows: int) -> type[forms.BaseFormSet[Any]]:
+    return forms.formset_factory(form, formset=RowFormSet, extra=0, max_num=rows, absolute_max=rows)
+
+
+OptionFormSet = _rows_formset(OptionForm, OPTION_ROWS)
+PairFormSet = _rows_formset(PairForm, PAIR_ROWS)
+ReferenceFormSet = _rows_formset(ReferenceForm, REFERENCE_ROWS)
 
 
 def padded(rows: list[dict[str, Any]], size: int) -> list[dict[str, Any]]:

@@ -450,7 +450,7 @@ def item_update(*, item: Item, data: ItemIn, by: User) -> Item:
     new version is made and the shown one stays exactly as it was. Every real change records an ``edited``
     event. The id cannot change, and neither can the type once a learner has seen the item (their answers are
     scored by it)."""
-    item = Item.objects.select_for_update().select_related("current_version").get(pk=item.pk)
+    item = Item.objects.select_for_update(of=("self",)).select_related("current_version").get(pk=item.pk)
     if data.id != item.external_id:
         raise AuthoringError("an item's id cannot change (other systems refer to it); create a new item instead")
     if data.type != item.type and item.versions.filter(locked=True).exists():
@@ -535,7 +535,7 @@ def blind_answer_of(version: ItemVersion, item_type: str, response: dict[str, An
 def item_review_answer(*, item: Item, reviewer: User, raw: dict[str, Any]) -> ItemEvent:
     """Step 1 of a review: the reviewer answers the item blind, before the key is shown to them. Recorded as a
     ``reviewed`` event without a verdict (yet), tied to the version answered."""
-    item = Item.objects.select_for_update().select_related("current_version").get(pk=item.pk)
+    item = Item.objects.select_for_update(of=("self",)).select_related("current_version").get(pk=item.pk)
     version = _check_reviewable(item, reviewer)
     if item_review_pending(item=item, reviewer=reviewer) is not None:
         raise AuthoringError("you have already answered this version blind; give your verdict")
@@ -553,7 +553,7 @@ def item_review_answer(*, item: Item, reviewer: User, raw: dict[str, Any]) -> It
 def item_review_decide(*, item: Item, reviewer: User, decision: str, notes: str = "") -> Item:
     """Step 2: having answered blind and then seen the key, the reviewer accepts (published), returns (back to
     draft, with comments) or retires the item. The verdict goes on the blind-answer event."""
-    item = Item.objects.select_for_update().select_related("current_version").get(pk=item.pk)
+    item = Item.objects.select_for_update(of=("self",)).select_related("current_version").get(pk=item.pk)
     _check_reviewable(item, reviewer)
     if decision not in REVIEW_DECISIONS:
         raise AuthoringError(f"the decision is one of {', '.join(REVIEW_DECISIONS)}")
