@@ -3,6 +3,7 @@ calling the same services and selectors as the authoring pages. Learners get 403
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.http import Http404, HttpResponse
@@ -10,9 +11,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from pydantic import ValidationError as PydanticValidationError
 from rest_framework import serializers, status
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -584,7 +587,22 @@ class ExportFilterSerializer(serializers.Serializer[Any]):
     status = serializers.MultipleChoiceField(choices=ItemStatus.choices, required=False)
 
 
+class FileNegotiation(BaseContentNegotiation):
+    """``?format=`` names the bank format here, not a DRF renderer: errors are JSON, success is the file."""
+
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        renderer = next(iter(renderers))
+        return renderer, renderer.media_type
+
+    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser | None:
+        return next(iter(parsers), None)
+
+
 class ExportApi(BankApi):
+    content_negotiation_class = FileNegotiation
+
     @extend_schema(
         tags=TAG,
         summary="Export the bank (current versions) in any registered format",

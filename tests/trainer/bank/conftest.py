@@ -1,5 +1,8 @@
 import pytest
 
+from tests.factories import InstructorFactory
+from trainer.accounts.models import User
+from trainer.bank.models import Item, ItemVersion
 from trainer.bank.services import blueprints_load, tracks_load
 
 
@@ -107,6 +110,19 @@ def item_post(**fields):
         data.update({f"pair-{i}-prompt": prompt, f"pair-{i}-answer": answer, f"pair-{i}-rationale": why})
     for i in range(3):
         std, section, title, url = references[i] if i < len(references) else ("", "", "", "")
-        data.update({f"ref-{i}-standard": std, f"ref-{i}-section": section, f"ref-{i}-title": title, f"ref-{i}-url": url})
+        data.update(
+            {f"ref-{i}-standard": std, f"ref-{i}-section": section, f"ref-{i}-title": title, f"ref-{i}-url": url}
+        )
     data.update(fields)
     return data
+
+
+def instructor_named(username: str) -> User:
+    return InstructorFactory(username=username)
+
+
+def current(item: Item) -> ItemVersion:
+    """The item's current version, fresh from the database."""
+    item.refresh_from_db()
+    assert item.current_version is not None
+    return item.current_version

@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
-from tests.trainer.bank.conftest import item_post
+from tests.trainer.bank.conftest import current, item_post
 from trainer.bank.models import Item, ItemEvent, ItemStatus, ItemVersion
 from trainer.bank.selectors import item_to_schema, item_versions_diff
 from trainer.bank.services import item_versions_lock
@@ -23,7 +23,9 @@ def create(client: Client, **fields) -> Item:
 
 
 def edit(client: Client, item: Item, **fields):
-    return client.post(reverse("bank:item-edit", args=[item.external_id]), item_post(external_id=item.external_id, **fields))
+    return client.post(
+        reverse("bank:item-edit", args=[item.external_id]), item_post(external_id=item.external_id, **fields)
+    )
 
 
 def test_an_instructor_creates_a_draft_with_every_field(tracks, instructor, instructor_client: Client):
@@ -84,21 +86,19 @@ def test_editing_before_a_learner_saw_the_item_changes_it_in_place(tracks, instr
     item = create(instructor_client)
     response = edit(instructor_client, item, stem="Which DIMSE service verifies DICOM connectivity between two AEs?")
     assert response.status_code == 302
-    item.refresh_from_db()
     assert item.versions.count() == 1
-    assert "verifies DICOM connectivity" in item.current_version.stem
+    assert "verifies DICOM connectivity" in current(item).stem
     assert item.events.filter(action="edited").count() == 1
 
 
 def test_editing_a_version_a_learner_saw_makes_a_new_version_and_keeps_the_old_one(tracks, instructor_client: Client):
     item = create(instructor_client)
-    shown = item.current_version
+    shown = current(item)
     item_versions_lock(version_ids=[shown.pk])
     response = edit(instructor_client, item, stem="Which DIMSE service verifies DICOM connectivity between two AEs?")
     assert response.status_code == 302
-    item.refresh_from_db()
-    assert item.current_version.number == 2
-    assert "verifies DICOM connectivity" in item.current_version.stem
+    assert current(item).number == 2
+    assert "verifies DICOM connectivity" in current(item).stem
     shown.refresh_from_db()
     assert shown.stem == item_post()["stem"] and shown.locked  # what the learner saw is untouched
     event = item.events.get(action="edited")
@@ -116,7 +116,7 @@ def test_saving_without_a_change_records_nothing(tracks, instructor_client: Clie
 
 def test_the_type_of_an_item_learners_have_seen_cannot_change(tracks, instructor_client: Client):
     item = create(instructor_client)
-    item_versions_lock(version_ids=[item.current_version_id])
+    item_versions_lock(version_ids=[current(item).pk])
     options = [("a", True, "x"), ("b", True, "y"), ("c", False, "z"), ("d", False, "w")]
     page = edit(instructor_client, item, type="multiple", options=options).content.decode()
     assert "type cannot change" in page
@@ -126,7 +126,7 @@ def test_the_type_of_an_item_learners_have_seen_cannot_change(tracks, instructor
 
 def test_the_history_page_shows_the_change_between_versions(tracks, instructor_client: Client):
     item = create(instructor_client)
-    item_versions_lock(version_ids=[item.current_version_id])
+    item_versions_lock(version_ids=[current(item).pk])
     edit(instructor_client, item, stem="Which DIMSE service verifies connectivity between two application entities?")
     page = instructor_client.get(reverse("bank:item-history", args=[item.external_id])).content.decode()
     assert "Changes from v1 to v2" in page
@@ -172,7 +172,10 @@ def test_previewing_does_not_count_as_showing_the_item_to_a_learner(sample, inst
 def test_the_edit_page_shows_the_linter_findings(sample, instructor_client: Client):
     page = instructor_client.get(reverse("bank:item-edit", args=["t-size-001"])).content.decode()
     assert "The linter finds nothing to fix." in page  # numeric item with tolerance, unit, rationale, reference
-    item = create(instructor_client, options=[("All of the above", False, ""), ("b", True, "y"), ("c", False, "z"), ("d", False, "w")])
+    item = create(
+        instructor_client,
+        options=[("All of the above", False, ""), ("b", True, "y"), ("c", False, "z"), ("d", False, "w")],
+    )
     page = instructor_client.get(reverse("bank:item-edit", args=[item.external_id])).content.decode()
     assert "all-none-of-the-above" in page and "missing-rationale" in page
 
@@ -183,14 +186,18 @@ def png(size=(4, 4)) -> bytes:
     return buffer.getvalue()
 
 
-def test_an_image_is_stored_with_the_item_and_shown_to_learners(tracks, instructor_client, learner_client, settings, tmp_path):
-    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}}}
+def test_an_image_is_stored_with_the_item_and_shown_to_learners(
+    tracks, instructor_client, learner_client, settings, tmp_path
+):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
+    }
     item = create(instructor_client)
     upload = SimpleUploadedFile("scan.png", png(), content_type="image/png")
     response = edit(instructor_client, item, image=upload, image_alt="A CT localiser")
     assert response.status_code == 302
-    item.refresh_from_db()
-    [media] = item.current_version.media
+    [media] = current(item).media
     assert media["alt"] == "A CT localiser" and media["file"].endswith(".png")
     page = instructor_client.get(reverse("bank:item-preview", args=[item.external_id])).content.decode()
     image_url = reverse("bank-media", args=[media["file"]])
@@ -200,7 +207,10 @@ def test_an_image_is_stored_with_the_item_and_shown_to_learners(tracks, instruct
 
 
 def test_an_upload_that_is_not_an_image_or_too_big_is_refused(tracks, instructor_client, settings, tmp_path):
-    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
+    }
     item = create(instructor_client)
     fake = SimpleUploadedFile("evil.png", b"<script>alert(1)</script>", content_type="image/png")
     page = edit(instructor_client, item, image=fake, image_alt="x").content.decode()
@@ -211,8 +221,7 @@ def test_an_upload_that_is_not_an_image_or_too_big_is_refused(tracks, instructor
         media_store(upload=SimpleUploadedFile("big.png", png((400, 400))), max_bytes=100)
     missing_alt = edit(instructor_client, item, image=SimpleUploadedFile("a.png", png()), image_alt="").content.decode()
     assert "Describe the image" in missing_alt
-    item.refresh_from_db()
-    assert item.current_version.media == []
+    assert current(item).media == []
 
 
 def test_workflow_buttons_move_the_item_and_record_events(tracks, instructor_client: Client):
@@ -229,7 +238,9 @@ def test_workflow_buttons_move_the_item_and_record_events(tracks, instructor_cli
 
 def test_an_item_with_lint_errors_cannot_be_submitted_for_review(tracks, instructor_client: Client):
     item = create(instructor_client, options=[("a", False, ""), ("b", True, "y"), ("c", False, "z"), ("d", False, "w")])
-    page = instructor_client.post(reverse("bank:item-status", args=[item.external_id]), {"action": "submit"}, follow=True)
+    page = instructor_client.post(
+        reverse("bank:item-status", args=[item.external_id]), {"action": "submit"}, follow=True
+    )
     assert "fix the linter" in page.content.decode()
     item.refresh_from_db()
     assert item.status == ItemStatus.DRAFT

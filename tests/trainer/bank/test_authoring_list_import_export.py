@@ -124,7 +124,9 @@ def test_a_dry_run_reports_then_the_same_file_is_imported(tracks, instructor, in
     page = instructor_client.post(reverse("bank:import"), {"token": token}).content.decode()
     assert "imported 2 items: 2 new" in page
     assert set(Item.objects.values_list("external_id", flat=True)) == {"t-echo-001", "t-size-001"}
-    again = instructor_client.post(reverse("bank:import"), {"file": upload(SAMPLE), "format": "native"}).content.decode()
+    again = instructor_client.post(
+        reverse("bank:import"), {"file": upload(SAMPLE), "format": "native"}
+    ).content.decode()
     assert "imported 2 items: 0 new, 0 changed" in again
     assert Item.objects.count() == 2
     expired = instructor_client.post(reverse("bank:import"), {"token": token}, follow=True).content.decode()
@@ -189,7 +191,10 @@ def test_an_instructor_edits_a_blueprint(tracks, instructor_client):
     bp = Blueprint.objects.get(code="cdip-practice")
     assert (bp.name, bp.time_limit_minutes, bp.pilot_items, bp.pass_mark_percent) == ("CDIP short practice", 20, 2, 70)
     assert bp.scored_items == 15
-    assert {dc.domain.code: dc.items for dc in bp.domain_counts.all()} == {"networking": 10, "conformance-media-security": 5}
+    assert {dc.domain.code: dc.items for dc in bp.domain_counts.all()} == {
+        "networking": 10,
+        "conformance-media-security": 5,
+    }
     refused = instructor_client.post(url, {**data, "count_networking": "0", "count_conformance-media-security": "0"})
     assert "at least one scored item" in refused.content.decode()
     assert Blueprint.objects.get(code="cdip-practice").scored_items == 15

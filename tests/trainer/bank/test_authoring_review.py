@@ -6,8 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.conftest import signed_in
-from tests.factories import InstructorFactory
-from tests.trainer.bank.conftest import item_post
+from tests.trainer.bank.conftest import instructor_named, item_post
 from trainer.bank.models import Item, ItemEvent, ItemStatus
 from trainer.bank.services import AuthoringError, item_review_answer, item_review_decide, item_submit
 
@@ -25,7 +24,7 @@ def submitted(tracks, instructor, instructor_client: Client) -> Item:
 
 @pytest.fixture
 def reviewer():
-    return InstructorFactory(username="rhea")
+    return instructor_named("rhea")
 
 
 def test_the_queue_lists_items_in_review_and_marks_your_own(submitted, instructor_client, reviewer):
@@ -44,7 +43,12 @@ def test_a_reviewer_answers_blind_before_seeing_the_key(submitted, reviewer):
     assert "opt-key" not in blind
     assert client.post(url, {"step": "answer", "choice": "a"}).status_code == 302
     event = ItemEvent.objects.get(item=submitted, action="reviewed")
-    assert (event.by, event.blind_answer, event.verdict, event.version) == (reviewer, [0], "", submitted.current_version)
+    assert (event.by, event.blind_answer, event.verdict, event.version) == (
+        reviewer,
+        [0],
+        "",
+        submitted.current_version,
+    )
     keyed = client.get(url).content.decode()
     assert "Step 2 of 2" in keyed and "Your blind answer: <strong>A</strong>" in keyed
     assert "C-ECHO is the Verification service" in keyed and "Not quite" in keyed
@@ -53,9 +57,11 @@ def test_a_reviewer_answers_blind_before_seeing_the_key(submitted, reviewer):
 def test_the_verdict_needs_the_blind_answer_first(submitted, reviewer):
     with pytest.raises(AuthoringError, match="blind"):
         item_review_decide(item=submitted, reviewer=reviewer, decision="accept")
-    page = signed_in(reviewer).post(
-        reverse("bank:review", args=["ui-echo-001"]), {"step": "decide", "decision": "accept"}
-    ).content.decode()
+    page = (
+        signed_in(reviewer)
+        .post(reverse("bank:review", args=["ui-echo-001"]), {"step": "decide", "decision": "accept"})
+        .content.decode()
+    )
     assert "answer the item blind before giving a verdict" in page
     submitted.refresh_from_db()
     assert submitted.status == ItemStatus.IN_REVIEW
@@ -110,7 +116,7 @@ def test_an_author_cannot_review_their_own_item(submitted, instructor, instructo
 
 
 def test_an_imported_items_author_handle_counts_as_its_author(sample):
-    carol = InstructorFactory(username="carol")  # SAMPLE's t-size-001 was drafted by "carol"
+    carol = instructor_named("carol")  # SAMPLE's t-size-001 was drafted by "carol"
     item = Item.objects.get(external_id="t-size-001")
     item_submit(item=item, by=carol)
     with pytest.raises(AuthoringError, match="you wrote this item"):
@@ -123,8 +129,10 @@ def test_only_items_in_review_can_be_reviewed_and_answers_are_checked(sample, re
         item_review_answer(item=published, reviewer=reviewer, raw={"choice": "b"})
     draft = Item.objects.get(external_id="t-size-001")
     item_submit(item=draft, by=reviewer)
-    client = signed_in(InstructorFactory(username="vera"))
-    page = client.post(reverse("bank:review", args=["t-size-001"]), {"step": "answer", "value": "lots"}).content.decode()
+    client = signed_in(instructor_named("vera"))
+    page = client.post(
+        reverse("bank:review", args=["t-size-001"]), {"step": "answer", "value": "lots"}
+    ).content.decode()
     assert "enter a number" in page
     client.post(reverse("bank:review", args=["t-size-001"]), {"step": "answer", "value": "100.2"})
     assert ItemEvent.objects.get(item=draft, action="reviewed").blind_answer == 100.2
