@@ -448,8 +448,9 @@ def item_create(*, data: ItemIn, by: User) -> Item:
 def item_update(*, item: Item, data: ItemIn, by: User) -> Item:
     """Save an edit. Content goes into the current version while no learner has seen it; once a learner has, a
     new version is made and the shown one stays exactly as it was. Every real change records an ``edited``
-    event. The id cannot change, and neither can the type once a learner has seen the item (their answers are
-    scored by it)."""
+    event. Editing a generated item's content makes it an authored one (the generator never overwrites it).
+    The id cannot change, and neither can the type once a learner has seen the item (their answers are scored
+    by it)."""
     item = Item.objects.select_for_update(of=("self",)).select_related("current_version").get(pk=item.pk)
     if data.id != item.external_id:
         raise AuthoringError("an item's id cannot change (other systems refer to it); create a new item instead")
@@ -469,15 +470,18 @@ def item_update(*, item: Item, data: ItemIn, by: User) -> Item:
         return item
     for k, v in meta.items():
         setattr(item, k, v)
-    notes = ""
+    notes = []
     if content_changed:
         version = item_save_content(item=item, content=content, digest=digest, by=by)
         if before is not None and version.pk != before.pk:
-            notes = f"version {version.number}: version {before.number} had been shown to learners and is kept"
-    item.save(update_fields=["type", "difficulty", "level", "updated"])
+            notes.append(f"version {version.number}: version {before.number} had been shown to learners and is kept")
+        if item.generated:  # a person's change: from now on the generator must not overwrite it
+            item.generated = False
+            notes.append("edited by hand: now an authored item")
+    item.save(update_fields=["type", "difficulty", "level", "generated", "updated"])
     domains, tags = _links(data)
     _set_links(item, data, domains=domains, tags=tags)
-    _event(item, ItemEvent.Action.EDITED, by=by, notes=notes)
+    _event(item, ItemEvent.Action.EDITED, by=by, notes="; ".join(notes))
     return item
 
 

@@ -77,6 +77,7 @@ from trainer.bank.services import (
 from trainer.core.permissions import instructor_required
 
 IMPORT_CACHE_SECONDS = 3600
+DEFAULT_PAGE_SIZE = 25
 MEDIA_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.(png|jpg|jpeg|gif|webp)$")
 
 
@@ -98,9 +99,11 @@ def _item(external_id: str) -> Item:
 @instructor_required
 @require_safe
 def item_list(request: HttpRequest) -> HttpResponse:
-    form = ItemFilterForm(request.GET or None)
-    filters = form.filters() if request.GET else {}
-    per_page = (form.cleaned_data.get("per_page") if form.is_bound and form.is_valid() else None) or 25
+    data = request.GET.copy()
+    data.setdefault("per_page", str(DEFAULT_PAGE_SIZE))
+    form = ItemFilterForm(data)
+    filters = form.filters()
+    per_page = (form.cleaned_data.get("per_page") if form.is_valid() else None) or DEFAULT_PAGE_SIZE
     page = Paginator(items_search(**filters), per_page).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

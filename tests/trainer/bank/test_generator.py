@@ -242,3 +242,20 @@ def test_the_bank_generate_command(tracks, capsys):
     assert Item.objects.filter(status=ItemStatus.DRAFT, generated=True).count() == 8
     with pytest.raises(CommandError):
         call_command("bank_generate", "--count", "2", "--seed", "3", "--family", "colour")
+
+
+@pytest.mark.django_db
+def test_an_instructor_editing_a_generated_item_makes_it_authored_and_safe_from_the_generator(tracks, instructor):
+    from trainer.bank.services import item_update
+
+    items, _ = bank_generate(count=3, seed=4, families=["sop-uid"])
+    item = Item.objects.get(external_id=items[0].id)
+    edited = items[0].model_copy(update={"rationale": items[0].rationale + " Storage SCPs list it in conformance."})
+    item_update(item=item, data=edited, by=instructor)
+    item.refresh_from_db()
+    assert not item.generated
+    assert "now an authored item" in item.events.get(action="edited").notes
+    again, _ = bank_generate(count=3, seed=4, families=["sop-uid"])  # same question now authored: skipped
+    assert item.external_id not in {i.id for i in again} and len(again) == 3
+    assert "Storage SCPs" in item_to_schema(Item.objects.get(pk=item.pk)).rationale
+    assert not Item.objects.get(pk=item.pk).generated
