@@ -7,7 +7,11 @@ from trainer.bank.models import Blueprint, BlueprintDomain, Domain, Track
 def make_blueprint(code: str, counts: dict[str, int], pilot: int = 1, minutes: int = 10) -> Blueprint:
     track = Track.objects.get(code="CDIP")
     bp = Blueprint.objects.create(
-        code=code, track=track, name=f"Test {code}", scored_items=sum(counts.values()), pilot_items=pilot,
+        code=code,
+        track=track,
+        name=f"Test {code}",
+        scored_items=sum(counts.values()),
+        pilot_items=pilot,
         time_limit_minutes=minutes,
     )
     for domain, n in counts.items():
