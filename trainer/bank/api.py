@@ -182,18 +182,20 @@ class ItemListFilterSerializer(serializers.Serializer[Any]):
     origin = serializers.ChoiceField(choices=["authored", "generated"], required=False)
 
 
-def _item_out(item: Item) -> dict[str, Any]:
+def _item_out(item: Item) -> Any:
+    """The item as ``ItemOutputSerializer`` describes it: the canonical schema plus status and version facts."""
     data = item_to_schema(item).model_dump(mode="json")
     version = item.current_version
     assert version is not None
-    return {
-        **data,
-        "unit": data.get("unit"),
-        "version": version.number,
-        "locked": version.locked,
-        "author": item.author.username if item.author else item.author_handle,
-        "updated": item.updated,
-    }
+    return ItemOutputSerializer(
+        {
+            **data,
+            "version": version.number,
+            "locked": version.locked,
+            "author": item.author.username if item.author else item.author_handle,
+            "updated": item.updated,
+        }
+    ).data
 
 
 def _item_in(data: dict[str, Any], *, external_id: str) -> ItemIn | Response:
