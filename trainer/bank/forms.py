@@ -183,7 +183,7 @@ def item_from_forms(
     domains = [d["primary_domain"], *(x for x in d.get("domains") or [] if x != d["primary_domain"])]
     for formset, key, what in ((options, "text", "option"), (pairs, "prompt", "pair")):
         for i, row in enumerate(formset.forms, start=1):
-            filled = any(str(v).strip() for k, v in row.cleaned_data.items() if k != "correct" and v)
+            filled = any(v is True or (isinstance(v, str) and v.strip()) for v in row.cleaned_data.values())
             if filled and not (row.cleaned_data.get(key) or "").strip():
                 form.add_error(None, f"{what} {i}: the {key} is empty but other fields are filled")
     raw = {

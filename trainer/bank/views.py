@@ -130,27 +130,26 @@ def _item_forms(
     return form, options, pairs, references
 
 
-def _item_from_post(
-    form: ItemForm, options: Any, pairs: Any, references: Any, *, item: Item | None
-) -> tuple[ItemIn | None, str]:
-    """Validate the forms, store a new image, and build the canonical item (None: errors are on ``form``)."""
-    if not all(f.is_valid() for f in (form, options, pairs, references)):
-        return None, ""
+def _item_from_post(form: ItemForm, options: Any, pairs: Any, references: Any, *, item: Item | None) -> ItemIn | None:
+    """Validate the forms, store a new image, and build the canonical item (None: errors are on the forms)."""
+    valid = [f.is_valid() for f in (form, options, pairs, references)]  # every form, so every error shows
+    if not all(valid):
+        return None
     kept = set(form.cleaned_data.get("keep_media") or [])
     media = [m for m in (item.current_version.media if item and item.current_version else []) if m["file"] in kept]
     external_id = item.external_id if item else form.cleaned_data["external_id"]
     data = item_from_forms(form, options, pairs, references, external_id=external_id, media=media)
     if data is None:
-        return None, ""
+        return None
     upload = form.cleaned_data.get("image")
     if upload:
         try:
             name = media_store(upload=upload)
         except AuthoringError as exc:
             form.add_error("image", str(exc))
-            return None, ""
+            return None
         data = data.model_copy(update={"media": [*data.media, MediaIn(file=name, alt=form.cleaned_data["image_alt"])]})
-    return data, external_id
+    return data
 
 
 @instructor_required
@@ -163,7 +162,7 @@ def item_new(request: HttpRequest) -> HttpResponse:
         request, item=None, initial={"type": item_type}, rows=(options, [], [])
     )
     if request.method == "POST":
-        data, _ = _item_from_post(form, option_set, pair_set, ref_set, item=None)
+        data = _item_from_post(form, option_set, pair_set, ref_set, item=None)
         if data is not None:
             try:
                 item = item_create(data=data, by=_user(request))
@@ -188,7 +187,7 @@ def item_edit(request: HttpRequest, external_id: str) -> HttpResponse:
         request, item=item, initial=initial, rows=(options, pairs, references)
     )
     if request.method == "POST":
-        data, _ = _item_from_post(form, option_set, pair_set, ref_set, item=item)
+        data = _item_from_post(form, option_set, pair_set, ref_set, item=item)
         if data is not None:
             before = item.current_version_id
             try:

@@ -245,3 +245,10 @@ def test_an_item_with_lint_errors_cannot_be_submitted_for_review(tracks, instruc
     item.refresh_from_db()
     assert item.status == ItemStatus.DRAFT
     assert not ItemEvent.objects.filter(action="submitted").exists()
+
+
+def test_a_half_filled_option_row_is_reported_not_dropped(tracks, instructor_client: Client):
+    options = [("a", False, "x"), ("b", True, "y"), ("c", False, "z"), ("d", False, "w"), ("", False, "why?")]
+    page = instructor_client.post(reverse("bank:item-new"), item_post(options=options)).content.decode()
+    assert "option 5: the text is empty but other fields are filled" in page
+    assert not Item.objects.exists()
