@@ -1,7 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from trainer.bank.views import media_file
 from trainer.core.api import MeView
 from trainer.exams import api as exams_api
 from trainer.practice import api as practice_api
@@ -9,7 +10,7 @@ from trainer.practice import api as practice_api
 admin.site.site_header = "PACS Trainer administration"
 admin.site.site_title = "PACS Trainer admin"
 
-api_patterns = [
+api_patterns: list[URLPattern | URLResolver] = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("me/", MeView.as_view(), name="me"),
@@ -24,6 +25,7 @@ api_patterns = [
     path("exams/attempts/<int:pk>/questions/<int:n>/", exams_api.AttemptQuestion.as_view(), name="exam-question"),
     path("exams/attempts/<int:pk>/submit/", exams_api.AttemptSubmit.as_view(), name="exam-submit"),
     path("exams/attempts/<int:pk>/report/", exams_api.AttemptReport.as_view(), name="exam-report"),
+    path("bank/", include("trainer.bank.api_urls")),
 ]
 
 urlpatterns = [
@@ -32,6 +34,8 @@ urlpatterns = [
     path("practice/", include("trainer.practice.urls")),
     path("exams/", include("trainer.exams.urls")),
     path("courses/", include("trainer.courses.urls")),
+    path("bank/", include("trainer.bank.urls")),
+    path("media/bank/<str:name>", media_file, name="bank-media"),
     path("admin/", admin.site.urls),
     path("api/", include((api_patterns, "api"))),
 ]

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.core.management import call_command
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -34,10 +36,24 @@ class World:
     stranger: User
     other_teacher: User
     kwargs: dict[str, dict[str, Any]]
+    sessions: dict[str, str]  # actor → session key (a fresh Client per test: logging out must not leak)
+
+    def client(self, actor: str) -> Client:
+        client = Client()
+        if actor in self.sessions:
+            client.cookies[settings.SESSION_COOKIE_NAME] = self.sessions[actor]
+        return client
 
 
-@pytest.fixture
-def world(db: None) -> World:
+@pytest.fixture(scope="module")
+def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
+    """Built once for the module (each test still runs in a transaction that is rolled back)."""
+    with django_db_blocker.unblock():
+        yield _build_world()
+        call_command("flush", interactive=False, verbosity=0)
+
+
+def _build_world() -> World:
     tracks_load()
     blueprints_load()
     bank_import(items=[single_item(n, d) for d in ("networking", "dicomweb") for n in range(4)])
@@ -57,23 +73,60 @@ def world(db: None) -> World:
     done = exam_submit(attempt=exam_start(learner=learner, blueprint=make_blueprint("acl2", {"dicomweb": 1}, pilot=0)))
     item_id = session.queue[0]
     c, a = course.code, assignment.pk
-    kwargs = {
+    kwargs: dict[str, dict[str, Any]] = {
         "accounts:password-reset-confirm": {"uidb64": "MQ", "token": "bad-token"},
-        "practice:session": {"pk": session.pk}, "practice:answer": {"pk": session.pk},
-        "practice:next": {"pk": session.pk}, "practice:flag": {"pk": item_id},
-        "exams:start": {"code": blueprint.code}, "exams:question": {"pk": active.pk, "n": 1},
-        "exams:save": {"pk": active.pk, "n": 1}, "exams:review": {"pk": active.pk},
-        "exams:submit": {"pk": active.pk}, "exams:report": {"pk": done.pk},
-        "courses:join-link": {"invite": course.invite_code}, "courses:detail": {"code": c},
-        "courses:roster": {"code": c}, "courses:accommodation": {"code": c},
-        "courses:start": {"code": c, "pk": a}, "courses:analysis": {"code": c, "pk": a},
-        "courses:gradebook": {"code": c}, "courses:gradebook-csv": {"code": c}, "courses:readiness": {"code": c},
-        "api:practice-current": {"pk": session.pk}, "api:practice-answer": {"pk": session.pk},
-        "api:practice-next": {"pk": session.pk}, "api:exam-attempt": {"pk": active.pk},
-        "api:exam-question": {"pk": active.pk, "n": 1}, "api:exam-submit": {"pk": active.pk},
+        "practice:session": {"pk": session.pk},
+        "practice:answer": {"pk": session.pk},
+        "practice:next": {"pk": session.pk},
+        "practice:flag": {"pk": item_id},
+        "exams:start": {"code": blueprint.code},
+        "exams:question": {"pk": active.pk, "n": 1},
+        "exams:save": {"pk": active.pk, "n": 1},
+        "exams:review": {"pk": active.pk},
+        "exams:submit": {"pk": active.pk},
+        "exams:report": {"pk": done.pk},
+        "courses:join-link": {"invite": course.invite_code},
+        "courses:detail": {"code": c},
+        "courses:roster": {"code": c},
+        "courses:accommodation": {"code": c},
+        "courses:start": {"code": c, "pk": a},
+        "courses:analysis": {"code": c, "pk": a},
+        "courses:gradebook": {"code": c},
+        "courses:gradebook-csv": {"code": c},
+        "courses:readiness": {"code": c},
+        "api:practice-current": {"pk": session.pk},
+        "api:practice-answer": {"pk": session.pk},
+        "api:practice-next": {"pk": session.pk},
+        "api:exam-attempt": {"pk": active.pk},
+        "api:exam-question": {"pk": active.pk, "n": 1},
+        "api:exam-submit": {"pk": active.pk},
         "api:exam-report": {"pk": done.pk},
-    }  # fmt: skip
-    return World(learner, teacher, stranger, other_teacher, kwargs)
+        "bank-media": {"name": "0" * 64 + ".png"},
+        **{
+            name: {"external_id": "p-networking-000"}
+            for name in (
+                "bank:item-edit",
+                "bank:item-preview",
+                "bank:item-history",
+                "bank:item-status",
+                "bank:review",
+                "api:bank:item",
+                "api:bank:item-update",
+                "api:bank:item-submit",
+                "api:bank:item-draft",
+                "api:bank:item-retire",
+                "api:bank:item-review-answer",
+                "api:bank:item-review-decide",
+                "api:bank:item-versions",
+                "api:bank:item-history",
+            )
+        },
+        "bank:blueprint-edit": {"code": blueprint.code},
+        "api:bank:blueprint-update": {"code": blueprint.code},
+    }
+    people = {"stranger": stranger, "other_teacher": other_teacher, "learner": learner, "teacher": teacher}
+    sessions = {actor: signed_in(user).cookies[settings.SESSION_COOKIE_NAME].value for actor, user in people.items()}
+    return World(learner, teacher, stranger, other_teacher, kwargs, sessions)
 
 
 def expect(anon: int | set[int], stranger: int | set[int], other_teacher: int | set[int], learner: int | set[int],
@@ -94,6 +147,11 @@ COURSE_MEMBER = expect(302, 404, 404, 200, 200)
 API_PUBLIC = expect(200, 200, 200, 200, 200)
 API_SIGNED_IN = expect(403, 200, 200, 200, 200)
 API_OWNS = expect(403, 404, 404, 200, 404)
+# The bank is shared by every instructor on the platform; learners never reach it.
+INSTRUCTORS = expect(302, 403, 200, 403, 200)
+INSTRUCTORS_POST = expect(302, 403, {200, 302, 400}, 403, {200, 302, 400})
+API_INSTRUCTORS = expect(403, 403, 200, 403, 200)
+API_INSTRUCTORS_POST = expect(403, 403, {200, 201, 400, 409}, 403, {200, 201, 400, 409})
 
 # name → (method, expected status per actor)
 MATRIX: dict[str, tuple[str, dict[str, set[int]]]] = {
@@ -150,6 +208,37 @@ MATRIX: dict[str, tuple[str, dict[str, set[int]]]] = {
     "api:exam-question": ("get", API_OWNS),
     "api:exam-submit": ("post", API_OWNS),
     "api:exam-report": ("get", API_OWNS),
+    "bank:items": ("get", INSTRUCTORS),
+    "bank:item-new": ("get", INSTRUCTORS),
+    "bank:item-edit": ("get", INSTRUCTORS),
+    "bank:item-preview": ("get", INSTRUCTORS),
+    "bank:item-history": ("get", INSTRUCTORS),
+    "bank:item-status": ("post", INSTRUCTORS_POST),
+    "bank:review-queue": ("get", INSTRUCTORS),
+    "bank:review": ("get", expect(302, 403, {200, 302}, 403, {200, 302})),  # not in review: sent back
+    "bank:lint": ("get", INSTRUCTORS),
+    "bank:import": ("get", INSTRUCTORS),
+    "bank:export": ("get", INSTRUCTORS),
+    "bank:blueprints": ("get", INSTRUCTORS),
+    "bank:blueprint-edit": ("get", INSTRUCTORS),
+    "bank-media": ("get", expect(302, 404, 404, 404, 404)),  # signed-in only; no such file
+    "api:bank:items": ("get", API_INSTRUCTORS),
+    "api:bank:item-create": ("post", API_INSTRUCTORS_POST),
+    "api:bank:item": ("get", API_INSTRUCTORS),
+    "api:bank:item-update": ("post", API_INSTRUCTORS_POST),
+    "api:bank:item-submit": ("post", API_INSTRUCTORS_POST),
+    "api:bank:item-draft": ("post", API_INSTRUCTORS_POST),
+    "api:bank:item-retire": ("post", API_INSTRUCTORS_POST),
+    "api:bank:item-review-answer": ("post", API_INSTRUCTORS_POST),
+    "api:bank:item-review-decide": ("post", API_INSTRUCTORS_POST),
+    "api:bank:item-versions": ("get", API_INSTRUCTORS),
+    "api:bank:item-history": ("get", API_INSTRUCTORS),
+    "api:bank:lint": ("get", API_INSTRUCTORS),
+    "api:bank:stats": ("get", API_INSTRUCTORS),
+    "api:bank:import": ("post", API_INSTRUCTORS_POST),
+    "api:bank:export": ("get", API_INSTRUCTORS),
+    "api:bank:blueprints": ("get", API_INSTRUCTORS),
+    "api:bank:blueprint-update": ("post", API_INSTRUCTORS_POST),
 }
 
 
@@ -171,19 +260,13 @@ def test_every_route_is_classified():
     assert sorted(set(MATRIX) - set(route_names())) == []
 
 
-def _client(world: World, actor: str) -> Client:
-    if actor == "anon":
-        return Client()
-    return signed_in(getattr(world, actor))
-
-
 @pytest.mark.parametrize("name", sorted(MATRIX))
-def test_route_answers_each_actor_as_classified(world: World, name: str):
+def test_route_answers_each_actor_as_classified(world: World, db: None, name: str):
     method, expected = MATRIX[name]
     url = reverse(name, kwargs=world.kwargs.get(name, {}))
     got = {}
     for actor in ACTORS:
-        call: Callable[..., Any] = getattr(_client(world, actor), method)
+        call: Callable[..., Any] = getattr(world.client(actor), method)
         got[actor] = call(url).status_code
     wrong = {a: (got[a], sorted(expected[a])) for a in ACTORS if got[a] not in expected[a]}
     assert not wrong, f"{name} {url}: {wrong}"

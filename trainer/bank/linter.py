@@ -153,7 +153,9 @@ def near_duplicate_stems(items: Sequence[ItemIn], *, threshold: float = NEAR_DUP
     findings = []
     for a in range(len(items)):
         for b in range(a + 1, len(items)):
-            if scores[a][b] >= threshold and items[a].type == items[b].type:
+            # Generated items of one family share a template by design (and never repeat a subject).
+            parallel = items[a].generated and items[b].generated
+            if scores[a][b] >= threshold and items[a].type == items[b].type and not parallel:
                 findings.append(
                     Finding(
                         "near-duplicate-stem",

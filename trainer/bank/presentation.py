@@ -37,6 +37,26 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class MediaView:
+    url: str
+    alt: str
+
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
+
+
+def media_views(version: ItemVersion) -> tuple[MediaView, ...]:
+    """The item's images, shown with the stem (DICOM objects are not rendered here yet)."""
+    from django.urls import reverse
+
+    return tuple(
+        MediaView(reverse("bank-media", args=[m["file"]]), m.get("alt") or "")
+        for m in version.media
+        if str(m.get("file", "")).lower().endswith(IMAGE_SUFFIXES)
+    )
+
+
+@dataclass(frozen=True)
 class LearnerItem:
     """What a learner sees before answering. Deliberately has no field that could hold a key or rationale."""
 
@@ -48,6 +68,7 @@ class LearnerItem:
     prompts: list[Choice]  # matching prompts
     unit: str
     select_count: int  # multiple response: how many to choose (0 = "all that apply")
+    media: tuple[MediaView, ...] = ()
 
 
 def learner_view(version: ItemVersion, *, item_type: str, seed: int | str) -> LearnerItem:
@@ -72,6 +93,7 @@ def learner_view(version: ItemVersion, *, item_type: str, seed: int | str) -> Le
         prompts=prompts,
         unit=version.unit,
         select_count=select,
+        media=media_views(version),
     )
 
 

@@ -1,14 +1,31 @@
-"""Reads for the bank: items as the canonical schema (for export), statistics."""
+"""Reads for the bank: items as the canonical schema (for export), statistics, and for authoring: search,
+lint, review queue, history and version diffs."""
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from rapidfuzz import fuzz, process
 
-from trainer.bank.models import CognitiveLevel, Difficulty, Item, ItemDomain, ItemStatus, ItemType
+from trainer.accounts.models import User
+from trainer.bank.linter import NEAR_DUPLICATE_SCORE, Finding, LintReport, _comparable_stem, lint_bank, lint_item
+from trainer.bank.models import (
+    CognitiveLevel,
+    Difficulty,
+    Item,
+    ItemDomain,
+    ItemEvent,
+    ItemStatus,
+    ItemType,
+    ItemVersion,
+)
 from trainer.bank.schema import DomainRef, EventIn, ItemIn, MediaIn, OptionIn, PairIn, ReferenceIn
 
 
@@ -92,3 +109,257 @@ def blueprint_specs() -> list[tuple[str, str, dict[str, int]]]:
         (bp.code, bp.track.code, {dc.domain.code: dc.items for dc in bp.domain_counts.all()})
         for bp in Blueprint.objects.select_related("track").prefetch_related("domain_counts__domain")
     ]
+
+
+# ------------------------------------------------------------------------------------------------- authoring
+
+ORIGINS = {"authored": False, "generated": True}
+
+
+def items_search(
+    *,
+    q: str = "",
+    track: str = "",
+    domain: str = "",
+    type: str = "",
+    level: str = "",
+    status: str = "",
+    tag: str = "",
+    origin: str = "",
+) -> QuerySet[Item]:
+    """The bank filtered for the authoring list and the API. ``domain`` is ``TRACK/code``; ``origin`` is
+    ``authored`` or ``generated``; ``q`` is a full-text search on the stem (PostgreSQL's, with stemming; on
+    SQLite every word must appear) that also matches ids. Related rows are prefetched, so listing a page costs
+    the same few queries whatever its size."""
+    qs = Item.objects.select_related("current_version", "author").prefetch_related(
+        Prefetch("item_domains", queryset=ItemDomain.objects.select_related("domain__track")), "tags"
+    )
+    if track:
+        qs = qs.filter(Exists(ItemDomain.objects.filter(item=OuterRef("pk"), domain__track__code=track)))
+    if domain:
+        track_code, _, domain_code = domain.partition("/")
+        qs = qs.filter(
+            Exists(
+                ItemDomain.objects.filter(item=OuterRef("pk"), domain__track__code=track_code, domain__code=domain_code)
+            )
+        )
+    if type:
+        qs = qs.filter(type=type)
+    if level:
+        qs = qs.filter(level=level)
+    if status:
+        qs = qs.filter(status=status)
+    if tag:
+        qs = qs.filter(Exists(Item.tags.through.objects.filter(item_id=OuterRef("pk"), tag__name=tag)))
+    if origin in ORIGINS:
+        qs = qs.filter(generated=ORIGINS[origin])
+    q = q.strip()
+    if q:
+        if connection.vendor == "postgresql":
+            from django.contrib.postgres.search import SearchQuery, SearchVector
+
+            qs = qs.annotate(search=SearchVector("current_version__stem", config="english")).filter(
+                Q(search=SearchQuery(q, search_type="websearch", config="english")) | Q(external_id__icontains=q)
+            )
+        else:
+            words = Q()
+            for word in q.split():
+                words &= Q(current_version__stem__icontains=word)
+            qs = qs.filter(words | Q(external_id__icontains=q))
+    return qs.order_by("external_id")
+
+
+def item_for_authoring(*, external_id: str) -> Item:
+    return (
+        Item.objects.select_related("current_version", "author", "reviewer")
+        .prefetch_related(Prefetch("item_domains", queryset=ItemDomain.objects.select_related("domain__track")), "tags")
+        .get(external_id=external_id)
+    )
+
+
+def item_lint(item: Item) -> list[Finding]:
+    """The linter's findings for one item, plus stems elsewhere in the bank that are near-duplicates of it."""
+    data = item_to_schema(item)
+    findings = lint_item(data)
+    others_qs = Item.objects.exclude(pk=item.pk).exclude(status=ItemStatus.RETIRED).filter(type=item.type)
+    if item.generated:  # generated items of a family share a template by design
+        others_qs = others_qs.filter(generated=False)
+    others = dict(others_qs.values_list("external_id", "current_version__stem"))
+    if others and data.status != ItemStatus.RETIRED:
+        stem = _comparable_stem(data.stem)
+        choices = {k: _comparable_stem(v or "") for k, v in others.items()}
+        for _, score, other in process.extract(
+            stem, choices, scorer=fuzz.token_sort_ratio, score_cutoff=NEAR_DUPLICATE_SCORE, limit=5
+        ):
+            findings.append(
+                Finding("near-duplicate-stem", "error", f"stem is {score:.0f}% similar to {other}", item.external_id)
+            )
+    return findings
+
+
+def bank_lint() -> LintReport:
+    """The whole bank through the linter, with blueprint coverage."""
+    return lint_bank(items_as_schema(items_for_export()), blueprint_specs())
+
+
+def review_queue() -> QuerySet[Item]:
+    """Items waiting for review, oldest change first."""
+    return (
+        Item.objects.filter(status=ItemStatus.IN_REVIEW)
+        .select_related("current_version", "author")
+        .prefetch_related(Prefetch("item_domains", queryset=ItemDomain.objects.select_related("domain__track")))
+        .order_by("updated")
+    )
+
+
+def item_is_author(*, item: Item, user: User) -> bool:
+    """Authored by this user: the account that created it, or the handle an import recorded."""
+    return item.author_id == user.pk or (bool(item.author_handle) and item.author_handle == user.username)
+
+
+def item_review_pending(*, item: Item, reviewer: User) -> ItemEvent | None:
+    """The reviewer's blind answer to the current version, waiting for their verdict (None: not answered yet)."""
+    return (
+        ItemEvent.objects.filter(
+            item=item, action=ItemEvent.Action.REVIEWED, by=reviewer, version=item.current_version, verdict=""
+        )
+        .order_by("-id")
+        .first()
+    )
+
+
+def item_history(item: Item) -> QuerySet[ItemEvent]:
+    return item.events.select_related("version", "by").order_by("created", "id")
+
+
+def item_versions(item: Item) -> QuerySet[ItemVersion]:
+    return item.versions.select_related("created_by").order_by("-number")
+
+
+def blind_answer_text(version: ItemVersion | None, item_type: str, blind: Any) -> str:
+    """A recorded blind answer in words: option letters (with the option text), or the number given."""
+    if blind is None or version is None:
+        return ""
+    if item_type == ItemType.NUMERIC or not isinstance(blind, list):
+        return f"{blind} {version.unit}".strip()
+    rows = version.pairs if item_type == ItemType.MATCHING else version.options
+    if item_type == ItemType.MATCHING:
+        return "; ".join(
+            f"{p['prompt']} → {rows[i]['answer']}" for p, i in zip(rows, blind, strict=False) if 0 <= i < len(rows)
+        )
+    letters = [f"{chr(65 + i)}" for i in blind if isinstance(i, int) and 0 <= i < len(rows)]
+    return (" → " if item_type == ItemType.ORDERING else ", ").join(letters)
+
+
+def blind_answer_correct(version: ItemVersion | None, item_type: str, blind: Any) -> bool | None:
+    """Whether a recorded blind answer matches the version's key (None when it cannot be told)."""
+    if blind is None or version is None:
+        return None
+    if item_type == ItemType.NUMERIC:
+        if not isinstance(blind, int | float) or version.answer is None:
+            return None
+        return abs(float(blind) - version.answer) <= (version.tolerance or 0.0) + 1e-9
+    if not isinstance(blind, list):
+        return None
+    if item_type == ItemType.MATCHING:
+        return blind == list(range(len(version.pairs)))
+    if item_type == ItemType.ORDERING:
+        return blind == list(range(len(version.options)))
+    return sorted(blind) == [i for i, o in enumerate(version.options) if o["correct"]]
+
+
+# --------------------------------------------------------------------------------------------------- diffs
+
+
+@dataclass(frozen=True)
+class Segment:
+    text: str
+    changed: bool
+
+
+@dataclass(frozen=True)
+class DiffRow:
+    """One line of a side-by-side diff: ``kind`` is equal, changed, added or removed; each side is a list of
+    segments, the changed words marked (shown as ``<del>`` on the old side, ``<ins>`` on the new)."""
+
+    kind: str
+    old: list[Segment]
+    new: list[Segment]
+
+
+@dataclass(frozen=True)
+class FieldDiff:
+    field: str
+    rows: list[DiffRow]
+
+    @property
+    def changed(self) -> bool:
+        return any(r.kind != "equal" for r in self.rows)
+
+
+def version_text(version: ItemVersion, item_type: str) -> dict[str, list[str]]:
+    """A version's fields rendered as the lines an author reads: the Markdown text, each option with its letter,
+    key mark and rationale, pairs, the numeric key, references and media."""
+    fields: dict[str, list[str]] = {"Stem": version.stem.splitlines()}
+    if item_type == ItemType.MATCHING:
+        fields["Pairs"] = [
+            line
+            for i, p in enumerate(version.pairs)
+            for line in (f"{i + 1}. {p['prompt']} → {p['answer']}", f"   why: {p['rationale']}")
+        ]
+    elif item_type == ItemType.NUMERIC:
+        tolerance = f" ± {version.tolerance:g}" if version.tolerance is not None else ""
+        answer = f"{version.answer:g}" if version.answer is not None else "(none)"
+        fields["Answer"] = [f"{answer}{tolerance} {version.unit}".rstrip()]
+    else:
+        lines = []
+        for i, o in enumerate(version.options):
+            mark = " [key]" if o.get("correct") else ""
+            lines += [f"{chr(65 + i)}. {o['text']}{mark}", f"   why: {o['rationale']}"]
+        fields["Options"] = lines
+    fields["Rationale"] = version.rationale.splitlines()
+    fields["References"] = [
+        " · ".join(str(r[k]) for k in ("standard", "section", "title", "url") if r.get(k)) for r in version.references
+    ]
+    fields["Media"] = [f"{m.get('file')} ({m.get('alt') or m.get('render', '')})" for m in version.media]
+    return fields
+
+
+def _words(line: str) -> list[str]:
+    return re.findall(r"\s+|[^\s]+", line)
+
+
+def _line_pair(old: str, new: str) -> DiffRow:
+    a, b = _words(old), _words(new)
+    old_segs: list[Segment] = []
+    new_segs: list[Segment] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if i2 > i1:
+            old_segs.append(Segment("".join(a[i1:i2]), tag != "equal"))
+        if j2 > j1:
+            new_segs.append(Segment("".join(b[j1:j2]), tag != "equal"))
+    return DiffRow("changed", old_segs, new_segs)
+
+
+def text_diff(old: list[str], new: list[str]) -> list[DiffRow]:
+    """Side-by-side rows from difflib: equal lines, changed lines (word-level marks), added and removed lines."""
+    rows: list[DiffRow] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if tag == "equal":
+            rows += [DiffRow("equal", [Segment(line, False)], [Segment(line, False)]) for line in old[i1:i2]]
+            continue
+        olds, news = old[i1:i2], new[j1:j2]
+        for k in range(max(len(olds), len(news))):
+            if k < len(olds) and k < len(news):
+                rows.append(_line_pair(olds[k], news[k]))
+            elif k < len(olds):
+                rows.append(DiffRow("removed", [Segment(olds[k], True)], []))
+            else:
+                rows.append(DiffRow("added", [], [Segment(news[k], True)]))
+    return rows
+
+
+def item_versions_diff(*, old: ItemVersion, new: ItemVersion, item_type: str) -> list[FieldDiff]:
+    """Field by field, what changed from one version to another."""
+    a, b = version_text(old, item_type), version_text(new, item_type)
+    return [FieldDiff(name, text_diff(a.get(name, []), b.get(name, []))) for name in dict.fromkeys([*a, *b])]

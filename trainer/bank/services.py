@@ -4,6 +4,7 @@ review workflow."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -12,10 +13,14 @@ from typing import Any
 
 import yaml
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image, UnidentifiedImageError
 
 from trainer.accounts.models import User
+from trainer.bank.linter import lint_item
 from trainer.bank.models import (
     Blueprint,
     BlueprintDomain,
@@ -24,11 +29,14 @@ from trainer.bank.models import (
     ItemDomain,
     ItemEvent,
     ItemStatus,
+    ItemType,
     ItemVersion,
     Tag,
     Track,
 )
 from trainer.bank.schema import ImportFailed, ItemIn, Problem
+from trainer.bank.scoring import normalise_response
+from trainer.bank.selectors import item_is_author, item_review_pending, item_to_schema
 
 FIXTURES = settings.BASE_DIR / "fixtures"
 OPTION_KEYS = "abcdefghijklmnopqrstuvwxyz"
@@ -397,3 +405,312 @@ def bank_load_bundled() -> str:
     blueprints_load()
     report = bank_import(items=bundled_bank_items())
     return f"bank: {report.summary()}"
+
+
+# ------------------------------------------------------------------------------------------------- authoring
+
+
+class AuthoringError(ValueError):
+    """Something the author or reviewer can fix; the message says what."""
+
+
+def _event(item: Item, action: str, *, by: User | None, version: ItemVersion | None = None, **extra: Any) -> ItemEvent:
+    return ItemEvent.objects.create(
+        item=item,
+        version=version if version is not None else item.current_version,
+        action=action,
+        by=by,
+        by_handle=by.username if by else "",
+        date=timezone.localdate(),
+        **extra,
+    )
+
+
+def _check_references(data: ItemIn) -> None:
+    problems = bank_validate([data])
+    if problems:
+        raise AuthoringError("; ".join(p.message for p in problems))
+
+
+def _links(data: ItemIn) -> tuple[dict[tuple[str, str], Domain], dict[str, Tag]]:
+    domains = {(d.track.code, d.code): d for d in Domain.objects.select_related("track")}
+    tags = {t.name: t for t in Tag.objects.filter(name__in=data.tags)}
+    return domains, tags
+
+
+@transaction.atomic
+def item_create(*, data: ItemIn, by: User) -> Item:
+    """A new authored item: version 1, a draft (review moves it on), with a ``drafted`` event."""
+    if Item.objects.filter(external_id=data.id).exists():
+        raise AuthoringError(f"an item with the id {data.id} already exists")
+    _check_references(data)
+    content = content_of(data)
+    item = Item.objects.create(
+        external_id=data.id,
+        type=data.type,
+        status=ItemStatus.DRAFT,
+        difficulty=data.difficulty,
+        level=data.level,
+        generated=False,
+        author=by,
+        author_handle=by.username,
+    )
+    version = ItemVersion.objects.create(
+        item=item, number=1, content_hash=content_hash(content, data.type), created_by=by, **content
+    )
+    item.current_version = version
+    item.save(update_fields=["current_version"])
+    domains, tags = _links(data)
+    _set_links(item, data, domains=domains, tags=tags)
+    _event(item, ItemEvent.Action.DRAFTED, by=by, version=version)
+    return item
+
+
+@transaction.atomic
+def item_update(*, item: Item, data: ItemIn, by: User) -> Item:
+    """Save an edit. Content goes into the current version while no learner has seen it; once a learner has, a
+    new version is made and the shown one stays exactly as it was. Every real change records an ``edited``
+    event. Editing a generated item's content makes it an authored one (the generator never overwrites it).
+    The id cannot change, and neither can the type once a learner has seen the item (their answers are scored
+    by it)."""
+    item = Item.objects.select_for_update(of=("self",)).select_related("current_version").get(pk=item.pk)
+    if data.id != item.external_id:
+        raise AuthoringError("an item's id cannot change (other systems refer to it); create a new item instead")
+    if data.type != item.type and item.versions.filter(locked=True).exists():
+        raise AuthoringError(
+            "learners have seen this item, so its type cannot change (their answers are scored by it); "
+            "retire it and create a new item instead"
+        )
+    _check_references(data)
+    content = content_of(data)
+    digest = content_hash(content, data.type)
+    before = item.current_version
+    meta = {"type": data.type, "difficulty": data.difficulty, "level": data.level}
+    meta_changed = any(getattr(item, k) != v for k, v in meta.items())
+    content_changed = before is None or before.content_hash != digest
+    if not (meta_changed or content_changed or _links_differ(item, data)):
+        return item
+    for k, v in meta.items():
+        setattr(item, k, v)
+    notes = []
+    if content_changed:
+        version = item_save_content(item=item, content=content, digest=digest, by=by)
+        if before is not None and version.pk != before.pk:
+            notes.append(f"version {version.number}: version {before.number} had been shown to learners and is kept")
+        if item.generated:  # a person's change: from now on the generator must not overwrite it
+            item.generated = False
+            notes.append("edited by hand: now an authored item")
+    item.save(update_fields=["type", "difficulty", "level", "generated", "updated"])
+    domains, tags = _links(data)
+    _set_links(item, data, domains=domains, tags=tags)
+    _event(item, ItemEvent.Action.EDITED, by=by, notes="; ".join(notes))
+    return item
+
+
+@transaction.atomic
+def item_submit(*, item: Item, by: User) -> Item:
+    """Send a draft to the review queue; the linter's errors must be fixed first."""
+    errors = [f for f in lint_item(item_to_schema(item)) if f.severity == "error"]
+    if errors:
+        raise AuthoringError("fix the linter's errors first: " + "; ".join(f.message for f in errors))
+    return item_set_status(item=item, status=ItemStatus.IN_REVIEW, by=by)
+
+
+@transaction.atomic
+def item_retire(*, item: Item, by: User, notes: str = "") -> Item:
+    """Take an item out of use (practice and exams no longer draw it); its versions and history stay."""
+    return item_set_status(item=item, status=ItemStatus.RETIRED, by=by, notes=notes)
+
+
+# ---------------------------------------------------------------------------------------------------- review
+
+REVIEW_DECISIONS = {
+    "accept": (ItemStatus.PUBLISHED, "accepted"),
+    "return": (ItemStatus.DRAFT, "returned"),
+    "retire": (ItemStatus.RETIRED, "dropped"),
+}
+
+
+def _check_reviewable(item: Item, reviewer: User) -> ItemVersion:
+    if item.status != ItemStatus.IN_REVIEW:
+        raise AuthoringError(f"this item is {item.get_status_display().lower()}, not in review")
+    if item_is_author(item=item, user=reviewer):
+        raise AuthoringError("you wrote this item: another instructor must review it")
+    version = item.current_version
+    if version is None:
+        raise AuthoringError("this item has no content to review")
+    return version
+
+
+def blind_answer_of(version: ItemVersion, item_type: str, response: dict[str, Any]) -> list[int] | float:
+    """A normalised response as the native format records a reviewer's blind answer: option indexes (0-based;
+    for ordering in the chosen order, for matching the chosen answer's index per prompt), or the number."""
+    if item_type == ItemType.NUMERIC:
+        return float(response["value"])
+    keys = [p["key"] for p in version.pairs] if item_type == ItemType.MATCHING else [o["key"] for o in version.options]
+    if item_type in {ItemType.SINGLE, ItemType.TRUEFALSE}:
+        return [keys.index(response["choice"])]
+    if item_type == ItemType.MULTIPLE:
+        return sorted(keys.index(k) for k in response["choices"])
+    if item_type == ItemType.ORDERING:
+        return [keys.index(k) for k in response["order"]]
+    return [keys.index(response["pairs"][k]) for k in keys]
+
+
+@transaction.atomic
+def item_review_answer(*, item: Item, reviewer: User, raw: dict[str, Any]) -> ItemEvent:
+    """Step 1 of a review: the reviewer answers the item blind, before the key is shown to them. Recorded as a
+    ``reviewed`` event without a verdict (yet), tied to the version answered."""
+    item = Item.objects.select_for_update(of=("self",)).select_related("current_version").get(pk=item.pk)
+    version = _check_reviewable(item, reviewer)
+    if item_review_pending(item=item, reviewer=reviewer) is not None:
+        raise AuthoringError("you have already answered this version blind; give your verdict")
+    response = normalise_response(version, item.type, raw)
+    return _event(
+        item,
+        ItemEvent.Action.REVIEWED,
+        by=reviewer,
+        version=version,
+        blind_answer=blind_answer_of(version, item.type, response),
+    )
+
+
+@transaction.atomic
+def item_review_decide(*, item: Item, reviewer: User, decision: str, notes: str = "") -> Item:
+    """Step 2: having answered blind and then seen the key, the reviewer accepts (published), returns (back to
+    draft, with comments) or retires the item. The verdict goes on the blind-answer event."""
+    item = Item.objects.select_for_update(of=("self",)).select_related("current_version").get(pk=item.pk)
+    _check_reviewable(item, reviewer)
+    if decision not in REVIEW_DECISIONS:
+        raise AuthoringError(f"the decision is one of {', '.join(REVIEW_DECISIONS)}")
+    event = item_review_pending(item=item, reviewer=reviewer)
+    if event is None:
+        raise AuthoringError("answer the item blind before giving a verdict")
+    notes = notes.strip()
+    if decision != "accept" and not notes:
+        raise AuthoringError("say what the author should change (or why the item goes)")
+    status, verdict = REVIEW_DECISIONS[decision]
+    event.verdict = verdict
+    event.notes = notes
+    event.save(update_fields=["verdict", "notes"])
+    return item_set_status(item=item, status=status, by=reviewer, notes=notes)
+
+
+# ------------------------------------------------------------------------------------------------------ media
+
+MEDIA_MAX_BYTES = 2 * 1024 * 1024
+MEDIA_FORMATS = {"PNG": "png", "JPEG": "jpg", "GIF": "gif", "WEBP": "webp"}
+MEDIA_DIR = "bank-media"
+
+
+def media_store(*, upload: Any, max_bytes: int = MEDIA_MAX_BYTES) -> str:
+    """Check an uploaded image (size; really a PNG, JPEG, GIF or WebP, whatever its name or declared type says)
+    and store it under a name made from its content. Returns the name for the item's ``media``."""
+    size = getattr(upload, "size", None) or 0
+    if size > max_bytes:
+        raise AuthoringError(f"the image is {size / 1048576:.1f} MiB; the limit is {max_bytes / 1048576:.0f} MiB")
+    data = upload.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise AuthoringError(f"the image is larger than {max_bytes / 1048576:.0f} MiB")
+    if not data:
+        raise AuthoringError("the uploaded file is empty")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+            kind = image.format or ""
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise AuthoringError("the file is not an image that could be read (PNG, JPEG, GIF or WebP)") from exc
+    if kind not in MEDIA_FORMATS:
+        raise AuthoringError(f"{kind or 'this'} images are not accepted; use PNG, JPEG, GIF or WebP")
+    name = f"{hashlib.sha256(data).hexdigest()[:32]}.{MEDIA_FORMATS[kind]}"
+    path = f"{MEDIA_DIR}/{name}"
+    if not default_storage.exists(path):
+        default_storage.save(path, ContentFile(data))
+    return name
+
+
+# -------------------------------------------------------------------------------------------------- blueprints
+
+
+@transaction.atomic
+def blueprint_update(
+    *,
+    blueprint: Blueprint,
+    name: str,
+    time_limit_minutes: int,
+    pilot_items: int,
+    pass_mark_percent: float | None,
+    source_note: str,
+    counts: dict[str, int],
+) -> Blueprint:
+    """Edit a blueprint: items per domain (domains of its track; 0 leaves a domain out), pilot items, time, pass
+    mark and the note saying where the numbers come from. The scored total follows from the counts."""
+    domains = {d.code: d for d in blueprint.track.domains.all()}
+    unknown = sorted(set(counts) - set(domains))
+    if unknown:
+        raise AuthoringError(f"{', '.join(unknown)}: not a domain of {blueprint.track.code}")
+    if any(n < 0 for n in counts.values()):
+        raise AuthoringError("item counts cannot be negative")
+    scored = sum(counts.values())
+    if scored == 0:
+        raise AuthoringError("a blueprint needs at least one scored item")
+    if time_limit_minutes < 1:
+        raise AuthoringError("the time limit is at least one minute")
+    if pilot_items < 0:
+        raise AuthoringError("pilot items cannot be negative")
+    if pass_mark_percent is not None and not 0 < pass_mark_percent <= 100:
+        raise AuthoringError("the pass mark is a percentage above 0 and at most 100 (or empty: no pass mark)")
+    if not name.strip():
+        raise AuthoringError("a blueprint needs a name")
+    blueprint.name = name.strip()
+    blueprint.time_limit_minutes = time_limit_minutes
+    blueprint.pilot_items = pilot_items
+    blueprint.pass_mark_percent = pass_mark_percent
+    blueprint.source_note = source_note.strip()
+    blueprint.scored_items = scored
+    blueprint.save()
+    blueprint.domain_counts.all().delete()
+    BlueprintDomain.objects.bulk_create(
+        BlueprintDomain(blueprint=blueprint, domain=domains[code], items=n) for code, n in counts.items() if n > 0
+    )
+    return blueprint
+
+
+# ------------------------------------------------------------------------------------------------- generator
+
+
+@transaction.atomic
+def bank_generate(
+    *,
+    count: int,
+    seed: int,
+    families: list[str] | None = None,
+    status: str = ItemStatus.PUBLISHED,
+    dry_run: bool = False,
+    by: User | None = None,
+) -> tuple[list[ItemIn], ImportReport]:
+    """Generate items from pydicom's DICOM dictionaries and import them through ``bank_import`` (one
+    transaction; re-running with the same seed changes nothing). An id that belongs to an authored item is an
+    error: the generator never overwrites what a person wrote."""
+    from trainer.bank.generator import generate_items
+
+    existing = dict(Item.objects.filter(external_id__startswith="gen-").values_list("external_id", "generated"))
+    authored_stems = Item.objects.filter(generated=False, type=ItemType.SINGLE).exclude(status=ItemStatus.RETIRED)
+    items = generate_items(
+        count=count,
+        seed=seed,
+        families=families,
+        existing_ids=existing,
+        avoid_stems=authored_stems.values_list("current_version__stem", flat=True),
+    )
+    collisions = [i.id for i in items if existing.get(i.id) is False]
+    if collisions:
+        raise ImportFailed(
+            [
+                Problem(i, f"item {i} exists and was written by an author: the generator never overwrites it")
+                for i in collisions
+            ]
+        )
+    wanted = ItemStatus(status)
+    items = [i.model_copy(update={"status": wanted}) for i in items]
+    return items, bank_import(items=items, by=by, dry_run=dry_run)

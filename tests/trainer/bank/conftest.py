@@ -1,5 +1,8 @@
 import pytest
 
+from tests.factories import InstructorFactory
+from trainer.accounts.models import User
+from trainer.bank.models import Item, ItemVersion
 from trainer.bank.services import blueprints_load, tracks_load
 
 
@@ -51,3 +54,75 @@ items:
     history:
       - {action: drafted, by: carol, date: 2026-11-22}
 """
+
+
+@pytest.fixture
+def sample(tracks):
+    """The two SAMPLE items, imported (t-echo-001 published, t-size-001 a draft by 'carol')."""
+    from trainer.bank.services import bank_import_text
+
+    bank_import_text(text=SAMPLE, fmt="native")
+
+
+def item_post(**fields):
+    """POST data for the authoring form: a valid single-answer item unless ``fields`` say otherwise.
+    ``options``: list of (text, correct, rationale); ``pairs``: list of (prompt, answer, rationale)."""
+    options = fields.pop(
+        "options",
+        [
+            ("C-FIND", False, "C-FIND queries for matches."),
+            ("C-ECHO", True, "C-ECHO is the Verification service."),
+            ("C-MOVE", False, "C-MOVE asks for instances to be sent elsewhere."),
+            ("N-ACTION", False, "N-ACTION asks a peer to perform an action."),
+        ],
+    )
+    pairs = fields.pop("pairs", [])
+    references = fields.pop("references", [("DICOM PS3.4", "A.4", "Verification SOP Class", "")])
+    data = {
+        "external_id": "ui-echo-001",
+        "type": "single",
+        "stem": "Which DIMSE service checks that two application entities can associate and talk?",
+        "rationale": "The Verification SOP Class uses C-ECHO.",
+        "answer": "",
+        "tolerance": "",
+        "unit": "",
+        "primary_domain": "CDIP/networking",
+        "domains": ["CIIP/image-management"],
+        "tags": "verification, dimse",
+        "difficulty": "easy",
+        "level": "recall",
+        "image_alt": "",
+        "opt-TOTAL_FORMS": "6",
+        "opt-INITIAL_FORMS": "0",
+        "pair-TOTAL_FORMS": "8",
+        "pair-INITIAL_FORMS": "0",
+        "ref-TOTAL_FORMS": "3",
+        "ref-INITIAL_FORMS": "0",
+    }
+    for i in range(6):
+        text, correct, why = options[i] if i < len(options) else ("", False, "")
+        data[f"opt-{i}-text"] = text
+        data[f"opt-{i}-rationale"] = why
+        if correct:
+            data[f"opt-{i}-correct"] = "on"
+    for i in range(8):
+        prompt, answer, why = pairs[i] if i < len(pairs) else ("", "", "")
+        data.update({f"pair-{i}-prompt": prompt, f"pair-{i}-answer": answer, f"pair-{i}-rationale": why})
+    for i in range(3):
+        std, section, title, url = references[i] if i < len(references) else ("", "", "", "")
+        data.update(
+            {f"ref-{i}-standard": std, f"ref-{i}-section": section, f"ref-{i}-title": title, f"ref-{i}-url": url}
+        )
+    data.update(fields)
+    return data
+
+
+def instructor_named(username: str) -> User:
+    return InstructorFactory(username=username)
+
+
+def current(item: Item) -> ItemVersion:
+    """The item's current version, fresh from the database."""
+    item.refresh_from_db()
+    assert item.current_version is not None
+    return item.current_version

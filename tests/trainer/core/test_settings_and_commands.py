@@ -15,7 +15,8 @@ GOOD_KEY = "k" * 20 + "Q7x!pZ2@rT9#vW4$" + "m" * 20
 
 
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "TRAINER_ENV", "DEBUG", "ALLOWED_HOSTS"}}
+    unset = {"SECRET_KEY", "TRAINER_ENV", "DEBUG", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    base = {k: v for k, v in os.environ.items() if k not in unset}
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=120
     )
