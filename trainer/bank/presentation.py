@@ -8,6 +8,7 @@ has recorded the answer (tutor mode) or the attempt is submitted (exam mode).
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -119,7 +120,7 @@ class Feedback:
 def reference_label(ref: dict[str, Any]) -> str:
     """ "DICOM PS3.8 §9.3.4 (title)", with § only before a numbered section ("Annex K" stays as it is)."""
     section = str(ref.get("section") or "").strip()
-    if section and section[0].isdigit():
+    if re.match(r"^(\d|[A-Z]{1,2}\.\d)", section):  # "9.3.4", "A.4", "CC.1.1" — not "Annex K" or "Table 6-1"
         section = f"§{section}"
     title = f" ({ref['title']})" if ref.get("title") else ""
     return " ".join(p for p in (ref["standard"], section) if p) + title
