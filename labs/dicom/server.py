@@ -261,6 +261,7 @@ class NodeRuntime:
         bind: str,
         handlers: Callable[[NodeRuntime], list[tuple[Any, ...]]],
         executor: ThreadPoolExecutor,
+        usage: tuple[int, int] | None = None,
     ) -> None:
         self.backend = backend
         self.executor = executor
@@ -270,7 +271,7 @@ class NodeRuntime:
         self._contexts: list[PresentationContext] = build_contexts(config)
         self._recent: collections.deque[float] = collections.deque()
         self._recent_lock = threading.Lock()
-        self.store = NodeStore(config, backend)
+        self.store = NodeStore(config, backend, usage)
         self.ae = NodeAE(ae_title=config.ae_title)
         self.ae.runtime = self
         self._apply_ae_settings()

@@ -104,13 +104,13 @@ def pixel_data_hash(data: bytes, offset: int, transfer_syntax: str) -> str:
 class NodeStore:
     """The store of one node, shared by all its associations (thread-safe)."""
 
-    def __init__(self, config: NodeConfig, backend: NodeBackend) -> None:
+    def __init__(self, config: NodeConfig, backend: NodeBackend, usage: tuple[int, int] | None = None) -> None:
         self.config = config
         self.backend = backend
         self.objects = config.storage_dir / OBJECTS_DIR
         self.objects.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self.bytes_used, self.instances = backend.usage(config.node_id)
+        self.bytes_used, self.instances = usage if usage is not None else backend.usage(config.node_id)
 
     def set_usage(self, bytes_used: int, instances: int) -> None:
         with self._lock:
