@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from labs.dicom import statuses
-from labs.dicom.catalog import sop_class_name
+from labs.dicom.catalog import COMMON_STORAGE, SERVICE_SOP_CLASSES, sop_class_name
 from labs.dicom.runtime import AssociationRecord
 
 
@@ -46,6 +46,10 @@ def explain_association(record: AssociationRecord, node_ae: str) -> tuple[str, s
             "context for …'."
         )
     elif rejected:
+        # storescu proposes a hundred classes; name the ones a learner most likely meant first
+        common = set(COMMON_STORAGE) | set(SERVICE_SOP_CLASSES)
+        rejected.sort(key=lambda c: (c["abstract"] not in common, c["id"] or 0))
+        parts.append(f"{len(accepted)} of {len(record.accepted)} proposed presentation contexts were accepted.")
         names = ", ".join(
             f"{sop_class_name(c['abstract'])} ({statuses.CONTEXT_RESULTS.get(c['result'], c['result'])})"
             for c in rejected[:5]
@@ -58,6 +62,11 @@ def explain_association(record: AssociationRecord, node_ae: str) -> tuple[str, s
         counts[m.command] = counts.get(m.command, 0) + 1
     if counts:
         parts.append("Requests: " + ", ".join(f"{n}× {c}" for c, n in counts.items()) + ".")
+    elif rejected and accepted:
+        parts.append(
+            "The peer sent no request: if it meant to send an object of a rejected class it found no presentation "
+            "context for it (DCMTK: 'No presentation context for …'); accept that SOP class or transfer syntax."
+        )
     for m in failures[:3]:
         info = statuses.status_info(m.status or 0)
         parts.append(f"{m.command} answered {info.hex} {info.name}: {info.explanation}")

@@ -17,6 +17,9 @@ MOVE_DESTINATION_UNKNOWN = 0xA801
 IDENTIFIER_MISMATCH = 0xA900
 UNABLE_TO_PROCESS = 0xC000
 DUPLICATE_INSTANCE = 0x0111
+# C-STORE has no duplicate status of its own (PS3.4 §B.2.3); the node uses a code of the Cxxx "cannot
+# understand" family, which every SCU treats as a failure, mnemonic of 0111H Duplicate SOP Instance.
+DUPLICATE_REFUSED = 0xC111
 NO_SUCH_OBJECT_INSTANCE = 0x0112
 NOT_AUTHORIZED = 0x0124
 SOP_CLASS_NOT_SUPPORTED = 0x0122
@@ -100,6 +103,13 @@ _STATUSES: dict[int, tuple[str, str, str, str]] = {
         "An object with this SOP Instance UID is already stored and the node's duplicate policy is 'reject'.",
         "PS3.7 Annex C (0111H)",
     ),
+    DUPLICATE_REFUSED: (
+        "Error: Cannot understand (duplicate SOP Instance refused)",
+        "Failure",
+        "An object with this SOP Instance UID is already stored and the node's duplicate policy is 'reject'. "
+        "If the object really changed, the sender must give it a new SOP Instance UID.",
+        "PS3.4 §B.2.3 (Cxxx: Cannot understand)",
+    ),
     NO_SUCH_OBJECT_INSTANCE: (
         "Failure: No such SOP Instance",
         "Failure",
@@ -172,8 +182,8 @@ def status_info(code: int) -> StatusInfo:
 RESULTS = {1: "Rejected Permanent", 2: "Rejected Transient"}
 SOURCES = {
     1: "Service User",
-    2: "Service Provider (ACSE)",
-    3: "Service Provider (Presentation)",
+    2: "Service Provider (ACSE Related)",
+    3: "Service Provider (Presentation Related)",
 }
 REASONS: dict[tuple[int, int], str] = {
     (1, 1): "No Reason Given",

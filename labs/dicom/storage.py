@@ -97,8 +97,20 @@ def pixel_data_hash(data: bytes, offset: int, transfer_syntax: str) -> str:
     else:
         (length,) = struct.unpack_from(">L" if big else "<L", data, offset + 8)
         start = offset + 12
-    end = len(data) if length == 0xFFFFFFFF else min(len(data), start + length)
+    end = _encapsulated_end(data, start) if length == 0xFFFFFFFF else min(len(data), start + length)
     return hashlib.sha256(memoryview(data)[start:end]).hexdigest()
+
+
+def _encapsulated_end(data: bytes, pos: int) -> int:
+    """Where encapsulated Pixel Data ends: walk the items to the Sequence Delimitation Item (PS3.5 §A.4)."""
+    while pos + 8 <= len(data):
+        group, element, length = struct.unpack_from("<HHL", data, pos)
+        if (group, element) == (0xFFFE, 0xE0DD):
+            return pos
+        if (group, element) != (0xFFFE, 0xE000):
+            break
+        pos += 8 + length
+    return min(pos, len(data))
 
 
 class NodeStore:
@@ -122,7 +134,7 @@ class NodeStore:
         """Store one C-STORE data set given as a PS3.10 byte stream (preamble, file meta, data set).
 
         Returns the C-STORE response status (PS3.4 §B.2.3): 0x0000, 0xA700 over quota, 0xA900 bad
-        identifying attributes, 0x0111 duplicate refused, 0xC000 unreadable."""
+        identifying attributes, 0xC111 duplicate refused, 0xC000 unreadable."""
         fp = BytesIO(encoded)
         try:
             ds = dcmread(fp, stop_before_pixels=True)
@@ -174,7 +186,7 @@ class NodeStore:
                 old_size = target.stat().st_size if target.exists() else None
                 if old_size is not None:
                     if self.config.duplicate_policy == DUPLICATE_REJECT:
-                        return StoreOutcome(statuses.DUPLICATE_INSTANCE, "Duplicate SOP Instance refused", sop_uid)
+                        return StoreOutcome(statuses.DUPLICATE_REFUSED, "Duplicate SOP Instance refused", sop_uid)
                     if self.config.duplicate_policy == DUPLICATE_KEEP_FIRST:
                         return StoreOutcome(statuses.SUCCESS, "Duplicate ignored: first copy kept", sop_uid)
                 new_bytes = self.bytes_used + size - (old_size or 0)

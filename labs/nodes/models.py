@@ -29,7 +29,7 @@ class NodeStatus(models.TextChoices):
 class DuplicatePolicy(models.TextChoices):
     OVERWRITE = DUPLICATE_OVERWRITE, "Overwrite: the new copy replaces the stored one"
     KEEP_FIRST = DUPLICATE_KEEP_FIRST, "Keep first: answer Success but discard the new copy"
-    REJECT = DUPLICATE_REJECT, "Reject: answer failure 0x0111 Duplicate SOP Instance"
+    REJECT = DUPLICATE_REJECT, "Reject: answer failure 0xC111 (duplicate refused)"
 
 
 class Node(models.Model):

@@ -1,0 +1,112 @@
+"""Fixtures and helpers for the labs (imported by the conftest files that need them): a real node host on loopback (in this process or as `manage.py nodehost`), DCMTK."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from labs.nodes.models import Node, NodeStatus
+
+ROOT = Path(__file__).resolve().parents[2]
+PORTS = (12200, 12999)
+
+
+@pytest.fixture
+def node_settings(settings, tmp_path: Path):
+    settings.NODE_PORT_RANGE = PORTS
+    settings.NODE_STORAGE_ROOT = tmp_path / "nodes"
+    settings.NODE_HOST_POLL_SECONDS = 0.05
+    settings.NODE_HOST_HEARTBEAT_SECONDS = 1
+    return settings
+
+
+def wait_for(predicate: Callable[[], object], *, timeout: float = 15.0, what: str = "condition") -> object:
+    """Poll until ``predicate`` is truthy (waiting is not timing: the assertion is on the outcome)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def wait_running(node: Node, timeout: float = 15.0) -> Node:
+    def ready() -> bool:
+        node.refresh_from_db()
+        return node.status == NodeStatus.RUNNING and node.applied_revision >= node.revision and (
+            node.applied_reset_epoch >= node.reset_epoch
+        )
+
+    wait_for(ready, timeout=timeout, what=f"node {node.pk} running (status {node.status} {node.status_detail})")
+    return node
+
+
+class InProcessHost:
+    """The node host's reconciler running on a thread of the test process, on the test database."""
+
+    def __init__(self, storage_root: Path) -> None:
+        from labs.nodehost.host import HostOptions, NodeHostService
+
+        self.service = NodeHostService(
+            HostOptions(
+                host_id="test-host",
+                bind="127.0.0.1",
+                public_host="127.0.0.1",
+                storage_root=storage_root,
+                poll_seconds=0.05,
+                heartbeat_seconds=1,
+            )
+        )
+        self.thread = threading.Thread(target=self._run, name="test-nodehost", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.service.run()
+        finally:
+            connection.close()
+
+    def flush(self) -> None:
+        assert self.service.backend.flush(), "node host writer did not catch up"
+
+    def stop(self) -> None:
+        self.service.request_stop()
+        self.thread.join(30)
+        assert not self.thread.is_alive(), "node host did not stop"
+
+
+@pytest.fixture
+def nodehost(transactional_db, node_settings) -> Iterator[InProcessHost]:
+    host = InProcessHost(node_settings.NODE_STORAGE_ROOT)
+    yield host
+    host.stop()
+
+
+def dcmtk_env() -> dict[str, str]:
+    return {**os.environ, "TCP_NODELAY": "1"}
+
+
+def dcmtk(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run a DCMTK tool; returns the finished process with stdout+stderr in ``.stdout``."""
+    tool = args[0]
+    if shutil.which(tool) is None:
+        pytest.fail(f"{tool} is not installed: install dcmtk (python3 manage.py testsuite does it)")
+    return subprocess.run(
+        list(args), capture_output=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=dcmtk_env(), timeout=timeout,
+    )  # fmt: skip
+
+
+def python_exe() -> str:
+    return sys.executable
