@@ -540,3 +540,76 @@ def host_signed_off(*, host_id: str, pid: int) -> None:
     """A host that stops cleanly says so, so that health does not wait for its heartbeat to go stale."""
     NodeHost.objects.filter(host_id=host_id, pid=pid).update(detail="stopped", node_count=0)
 
+
+
+# --- the node as a service user (console and API) ------------------------------------------------------------
+def _remote(known: KnownAE) -> Any:
+    from labs.dicom.scu import Remote
+
+    return Remote(ae_title=known.ae_title, host=known.host, port=known.port)
+
+
+def _logged(result: Any) -> Any:
+    if result.record is not None:
+        associations_record(records=[result.record])
+    return result
+
+
+def node_echo(*, node: Node, known: KnownAE) -> Any:
+    """C-ECHO from the node to one of its known AEs; recorded in the node's association log."""
+    from labs.dicom import scu
+
+    return _logged(
+        scu.echo(node_id=node.pk, calling_ae=node.ae_title, remote=_remote(known), allowed=settings.NODE_ALLOWED_NETWORKS)
+    )
+
+
+def node_find(*, node: Node, known: KnownAE, level: str, keys: dict[str, str], model: str = "study") -> Any:
+    """C-FIND from the node to a known AE (study root, patient root or worklist)."""
+    from labs.dicom import scu
+
+    if model not in scu.FIND_MODELS:
+        raise NodeError(f"Unknown query model '{model}': use study, patient or worklist.")
+    if model != "worklist" and level not in ("PATIENT", "STUDY", "SERIES", "IMAGE"):
+        raise NodeError("The query level must be PATIENT, STUDY, SERIES or IMAGE.")
+    try:
+        return _logged(
+            scu.find(node_id=node.pk, calling_ae=node.ae_title, remote=_remote(known),
+                     allowed=settings.NODE_ALLOWED_NETWORKS, level=level, keys=keys, model=model)  # fmt: skip
+        )
+    except ValueError as exc:
+        raise NodeError(str(exc)) from exc
+
+
+def node_move(
+    *, node: Node, known: KnownAE, level: str, keys: dict[str, str], destination: str = "", model: str = "study"
+) -> Any:
+    """C-MOVE from the node: ask a known AE to send matches to ``destination`` (the node itself by default)."""
+    from labs.dicom import scu
+
+    if model not in scu.MOVE_MODELS:
+        raise NodeError(f"Unknown retrieve model '{model}': use study or patient.")
+    target = validate_ae_title(destination, what="Move destination") if destination else node.ae_title
+    try:
+        return _logged(
+            scu.move(node_id=node.pk, calling_ae=node.ae_title, remote=_remote(known),
+                     allowed=settings.NODE_ALLOWED_NETWORKS, level=level, keys=keys, destination=target,
+                     model=model)  # fmt: skip
+        )
+    except ValueError as exc:
+        raise NodeError(str(exc)) from exc
+
+
+def node_send_study(*, node: Node, known: KnownAE, study_instance_uid: str) -> Any:
+    """C-STORE a stored study from the node to a known AE."""
+    from labs.dicom import scu
+    from labs.nodes.selectors import instance_path
+
+    instances = list(StoredInstance.objects.filter(node=node, study_instance_uid=study_instance_uid))
+    if not instances:
+        raise NodeError("That study is not stored on this node.")
+    paths = [p for p in (instance_path(i) for i in instances) if p.exists()]
+    return _logged(
+        scu.store(node_id=node.pk, calling_ae=node.ae_title, remote=_remote(known),
+                  allowed=settings.NODE_ALLOWED_NETWORKS, paths=paths)  # fmt: skip
+    )

@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.integration]
 US_MULTIFRAME = "1.2.840.10008.5.1.4.1.1.3.1"
 
 
-def testfile(name: str) -> str:
+def sample_file(name: str) -> str:
     path = get_testdata_file(name, download=False)
     assert path, name
     return str(path)
@@ -77,7 +77,7 @@ def test_a_sop_class_the_node_does_not_accept_gives_no_presentation_context(node
     services.node_configure(node=node, accept_all_storage=False, sop_classes=["1.2.840.10008.5.1.4.1.1.2"])
     wait_running(node)
     result = dcmtk("storescu", "-aet", "US_CART", "-aec", "LENA_PACS", "127.0.0.1", str(node.port),
-                   testfile("examples_ybr_color.dcm"))  # fmt: skip
+                   sample_file("examples_ybr_color.dcm"))  # fmt: skip
     assert "No presentation context for: (US" in result.stdout
     nodehost.flush()
     log = last_log(node)
@@ -102,7 +102,7 @@ def test_a_sop_class_the_node_does_not_accept_gives_no_presentation_context(node
     ],
 )
 def test_storescu_stores_each_transfer_syntax_as_sent_with_its_pixel_hash(node, nodehost, name, propose):
-    path = testfile(name)
+    path = sample_file(name)
     sent = dcmread(path)
     result = dcmtk("storescu", propose, "-aet", "MODALITY", "-aec", "LENA_PACS", "127.0.0.1", str(node.port), path)
     assert result.returncode == 0, result.stdout
@@ -261,7 +261,7 @@ def test_over_quota_the_node_answers_a700_out_of_resources(node, nodehost, ct_st
 def test_duplicate_policy_reject_answers_a_failure_and_keeps_the_first_copy(node, nodehost):
     services.node_configure(node=node, duplicate_policy="reject")
     wait_running(node)
-    path = testfile("CT_small.dcm")
+    path = sample_file("CT_small.dcm")
     assert dcmtk("storescu", "-aec", "LENA_PACS", "127.0.0.1", str(node.port), path).returncode == 0
     again = dcmtk("storescu", "-v", "-aec", "LENA_PACS", "127.0.0.1", str(node.port), path)
     assert "Received Store Response (Error: CannotUnderstand)" in again.stdout, again.stdout

@@ -110,3 +110,65 @@ def dcmtk(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
 
 def python_exe() -> str:
     return sys.executable
+
+
+class OrthancPeer:
+    """A real Orthanc server (its own process and storage) on free loopback ports."""
+
+    def __init__(self, workdir: Path, *, aet: str, modalities: dict[str, tuple[str, str, int]]) -> None:
+        import json
+        import socket
+
+        if shutil.which("Orthanc") is None:
+            pytest.fail("Orthanc is not installed: install the orthanc package (python3 manage.py testsuite does it)")
+
+        def free_port() -> int:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                return int(s.getsockname()[1])
+
+        self.aet, self.dicom_port, self.http_port = aet, free_port(), free_port()
+        workdir.mkdir(parents=True, exist_ok=True)
+        config = {
+            "Name": aet,
+            "StorageDirectory": str(workdir / "storage"),
+            "IndexDirectory": str(workdir / "index"),
+            "DicomAet": aet,
+            "DicomPort": self.dicom_port,
+            "HttpPort": self.http_port,
+            "RemoteAccessAllowed": False,
+            "AuthenticationEnabled": False,
+            "DicomCheckCalledAet": True,
+            "DicomModalities": {name: list(v) for name, v in modalities.items()},
+            "Plugins": [],
+            "StableAge": 1,
+        }
+        path = workdir / "orthanc.json"
+        path.write_text(json.dumps(config))
+        self.log = (workdir / "orthanc.log").open("wb")
+        self.proc = subprocess.Popen(["Orthanc", str(path)], stdout=self.log, stderr=subprocess.STDOUT)
+        wait_for(self._ready, timeout=30, what="Orthanc to answer")
+
+    def _ready(self) -> bool:
+        assert self.proc.poll() is None, "Orthanc exited; see its log"
+        try:
+            self.rest("/system")
+        except OSError:
+            return False
+        return True
+
+    def rest(self, path: str) -> object:
+        import json
+        import urllib.request
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}{path}", timeout=5) as response:  # noqa: S310
+            return json.loads(response.read())
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+        self.log.close()
