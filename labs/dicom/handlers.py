@@ -283,7 +283,7 @@ def send_commitment_report(rt: NodeRuntime, requester: str, transaction: str, re
         return
     try:
         event_type, info = commitment_result(rt, transaction, refs)
-        cx = build_context(catalog.STORAGE_COMMITMENT_PUSH, catalog.UNCOMPRESSED)
+        cx = build_context(catalog.STORAGE_COMMITMENT_PUSH, list(catalog.UNCOMPRESSED))
         assoc = rt.ae.associate(
             peer.host,
             peer.port,
