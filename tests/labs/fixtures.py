@@ -172,3 +172,82 @@ class OrthancPeer:
             self.proc.kill()
             self.proc.wait(5)
         self.log.close()
+
+
+def echo_ok(port: int, called: str, calling: str = "PROBE") -> bool:
+    """One C-ECHO with pynetdicom; True on Success."""
+    from pynetdicom import AE
+
+    ae = AE(ae_title=calling)
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 10
+    ae.add_requested_context("1.2.840.10008.1.1")
+    assoc = ae.associate("127.0.0.1", port, ae_title=called)
+    if not assoc.is_established:
+        return False
+    try:
+        status = assoc.send_c_echo()
+        return bool(status) and int(status.Status) == 0
+    finally:
+        assoc.release()
+
+
+class NodeHostProcess:
+    """``manage.py nodehost`` (supervisor and worker) as real processes on the test database."""
+
+    def __init__(self, workdir: Path, storage_root: Path, host_id: str = "proc-host") -> None:
+        from tests.conftest import subprocess_env
+
+        self.host_id = host_id
+        self.env = subprocess_env(
+            NODE_PORT_RANGE=f"{PORTS[0]},{PORTS[1]}",
+            NODE_STORAGE_ROOT=str(storage_root),
+            NODE_HOST_ID=host_id,
+            NODE_HOST_POLL_SECONDS="0.1",
+            NODE_HOST_HEARTBEAT_SECONDS="1",
+        )
+        self.log_path = workdir / f"nodehost-{host_id}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "manage.py", "nodehost"], cwd=ROOT, env=self.env, stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+    def worker_pid(self) -> int | None:
+        from labs.nodes.models import NodeHost
+
+        row = NodeHost.objects.filter(host_id=self.host_id).first()
+        return row.pid if row and row.detail != "stopped" else None
+
+    def kill_all(self) -> None:
+        """kill -9 the supervisor and its worker."""
+        import psutil
+
+        assert self.proc
+        parent = psutil.Process(self.proc.pid)
+        for p in [*parent.children(recursive=True), parent]:
+            p.kill()
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill_all()
+        if self.proc:
+            import psutil
+
+            for p in psutil.process_iter(["cmdline"]):  # a worker orphaned by kill -9 of its supervisor
+                cmd = p.info.get("cmdline") or []
+                if "nodehost" in cmd and "--worker" in cmd and p.pid != os.getpid():
+                    env_id = self.host_id
+                    try:
+                        if p.environ().get("NODE_HOST_ID") == env_id:
+                            p.kill()
+                    except psutil.Error:
+                        pass
+        self.log.close()
