@@ -11,11 +11,13 @@ api_patterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("me/", MeView.as_view(), name="me"),
+    path("nodes/", include("labs.nodes.api_urls")),
 ]
 
 urlpatterns = [
     path("", include("trainer.core.urls")),
     path("accounts/", include("trainer.accounts.urls")),
     path("admin/", admin.site.urls),
+    path("nodes/", include("labs.nodes.urls")),
     path("api/", include((api_patterns, "api"))),
 ]

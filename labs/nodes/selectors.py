@@ -279,6 +279,63 @@ def association_ladder(log: AssociationLog, messages: list[DimseLog]) -> list[La
     return steps
 
 
+@dataclass(frozen=True)
+class ContextRow:
+    id: int
+    abstract: str
+    abstract_name: str
+    proposed: str
+    result: str
+    accepted_syntax: str
+    ok: bool
+
+
+def association_contexts(log: AssociationLog) -> list[ContextRow]:
+    """Proposed presentation contexts with their results (PS3.8 §9.3.2.2, §9.3.3.2)."""
+    results = {c["id"]: c for c in log.accepted_contexts}
+    rows = []
+    for cx in log.proposed_contexts:
+        res = results.get(cx["id"])
+        code = res["result"] if res else None
+        rows.append(
+            ContextRow(
+                id=cx["id"],
+                abstract=cx["abstract"],
+                abstract_name=catalog.sop_class_name(cx["abstract"]),
+                proposed=", ".join(catalog.transfer_syntax_name(t) for t in cx["transfer"]),
+                result=statuses.CONTEXT_RESULTS.get(code, "not negotiated") if code is not None else "not negotiated",
+                accepted_syntax=catalog.transfer_syntax_name(res["transfer"]) if res and res.get("transfer") else "",
+                ok=code == 0,
+            )
+        )
+    return rows
+
+
+def worklist_summary(item: Any) -> dict[str, str]:
+    """The few worklist attributes the console lists (from the DICOM JSON)."""
+
+    def value(data: dict[str, Any], tag: str) -> str:
+        element = data.get(tag, {})
+        values = element.get("Value") or [""]
+        first = values[0]
+        if isinstance(first, dict):
+            return str(first.get("Alphabetic", ""))
+        return str(first)
+
+    ds = item.dataset
+    sps = (ds.get("00400100", {}).get("Value") or [{}])[0]
+    return {
+        "patient_name": value(ds, "00100010"),
+        "patient_id": value(ds, "00100020"),
+        "accession": value(ds, "00080050"),
+        "modality": value(sps, "00080060"),
+        "station": value(sps, "00400001"),
+        "date": value(sps, "00400002"),
+        "time": value(sps, "00400003"),
+        "description": value(sps, "00400007"),
+    }
+
+
 # --- the node host's view ------------------------------------------------------------------------------------
 def host_is_stale(last_seen: Any) -> bool:
     return bool(timezone.now() - last_seen > timedelta(seconds=3 * settings.NODE_HOST_HEARTBEAT_SECONDS + 2))
