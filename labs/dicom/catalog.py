@@ -5,17 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pynetdicom.sop_class import _STORAGE_CLASSES
-from pynetdicom.sop_class import (
-    ModalityWorklistInformationFind,
-    PatientRootQueryRetrieveInformationModelFind,
-    PatientRootQueryRetrieveInformationModelGet,
-    PatientRootQueryRetrieveInformationModelMove,
-    StorageCommitmentPushModel,
-    StudyRootQueryRetrieveInformationModelFind,
-    StudyRootQueryRetrieveInformationModelGet,
-    StudyRootQueryRetrieveInformationModelMove,
-    Verification,
-)
 
 IMPLICIT_VR_LE = "1.2.840.10008.1.2"
 EXPLICIT_VR_LE = "1.2.840.10008.1.2.1"
@@ -53,25 +42,26 @@ DEFAULT_TRANSFER_SYNTAXES: tuple[str, ...] = tuple(ts.uid for ts in TRANSFER_SYN
 # PS3.4 Annex B.5: every storage SOP class pynetdicom knows, keyed by UID.
 STORAGE_SOP_CLASSES: dict[str, str] = {uid: name for name, uid in sorted(_STORAGE_CLASSES.items())}
 
-VERIFICATION = str(Verification)
-STORAGE_COMMITMENT_PUSH = str(StorageCommitmentPushModel)
-MODALITY_WORKLIST_FIND = str(ModalityWorklistInformationFind)
-PATIENT_ROOT_FIND = str(PatientRootQueryRetrieveInformationModelFind)
-PATIENT_ROOT_MOVE = str(PatientRootQueryRetrieveInformationModelMove)
-PATIENT_ROOT_GET = str(PatientRootQueryRetrieveInformationModelGet)
-STUDY_ROOT_FIND = str(StudyRootQueryRetrieveInformationModelFind)
-STUDY_ROOT_MOVE = str(StudyRootQueryRetrieveInformationModelMove)
-STUDY_ROOT_GET = str(StudyRootQueryRetrieveInformationModelGet)
+# PS3.4 Annexes A, C, J and K; PS3.6 Annex A.
+VERIFICATION = "1.2.840.10008.1.1"
+STORAGE_COMMITMENT_PUSH = "1.2.840.10008.1.20.1"
+MODALITY_WORKLIST_FIND = "1.2.840.10008.5.1.4.31"
+PATIENT_ROOT_FIND = "1.2.840.10008.5.1.4.1.2.1.1"
+PATIENT_ROOT_MOVE = "1.2.840.10008.5.1.4.1.2.1.2"
+PATIENT_ROOT_GET = "1.2.840.10008.5.1.4.1.2.1.3"
+STUDY_ROOT_FIND = "1.2.840.10008.5.1.4.1.2.2.1"
+STUDY_ROOT_MOVE = "1.2.840.10008.5.1.4.1.2.2.2"
+STUDY_ROOT_GET = "1.2.840.10008.5.1.4.1.2.2.3"
 
 SERVICE_SOP_CLASSES: dict[str, str] = {
     VERIFICATION: "Verification",
-    PATIENT_ROOT_FIND: "Patient Root Query/Retrieve – FIND",
-    PATIENT_ROOT_MOVE: "Patient Root Query/Retrieve – MOVE",
-    PATIENT_ROOT_GET: "Patient Root Query/Retrieve – GET",
-    STUDY_ROOT_FIND: "Study Root Query/Retrieve – FIND",
-    STUDY_ROOT_MOVE: "Study Root Query/Retrieve – MOVE",
-    STUDY_ROOT_GET: "Study Root Query/Retrieve – GET",
-    MODALITY_WORKLIST_FIND: "Modality Worklist – FIND",
+    PATIENT_ROOT_FIND: "Patient Root Query/Retrieve - FIND",
+    PATIENT_ROOT_MOVE: "Patient Root Query/Retrieve - MOVE",
+    PATIENT_ROOT_GET: "Patient Root Query/Retrieve - GET",
+    STUDY_ROOT_FIND: "Study Root Query/Retrieve - FIND",
+    STUDY_ROOT_MOVE: "Study Root Query/Retrieve - MOVE",
+    STUDY_ROOT_GET: "Study Root Query/Retrieve - GET",
+    MODALITY_WORKLIST_FIND: "Modality Worklist - FIND",
     STORAGE_COMMITMENT_PUSH: "Storage Commitment Push Model",
 }
 
@@ -80,8 +70,8 @@ COMMON_STORAGE = (
     "1.2.840.10008.5.1.4.1.1.2",  # CT Image Storage
     "1.2.840.10008.5.1.4.1.1.4",  # MR Image Storage
     "1.2.840.10008.5.1.4.1.1.1",  # Computed Radiography Image Storage
-    "1.2.840.10008.5.1.4.1.1.1.1",  # Digital X-Ray Image Storage – For Presentation
-    "1.2.840.10008.5.1.4.1.1.1.2",  # Digital Mammography X-Ray Image Storage – For Presentation
+    "1.2.840.10008.5.1.4.1.1.1.1",  # Digital X-Ray Image Storage - For Presentation
+    "1.2.840.10008.5.1.4.1.1.1.2",  # Digital Mammography X-Ray Image Storage - For Presentation
     "1.2.840.10008.5.1.4.1.1.6.1",  # Ultrasound Image Storage
     "1.2.840.10008.5.1.4.1.1.3.1",  # Ultrasound Multi-frame Image Storage
     "1.2.840.10008.5.1.4.1.1.7",  # Secondary Capture Image Storage

@@ -61,7 +61,7 @@ def explain_association(record: AssociationRecord, node_ae: str) -> tuple[str, s
     for m in record.messages:
         counts[m.command] = counts.get(m.command, 0) + 1
     if counts:
-        parts.append("Requests: " + ", ".join(f"{n}× {c}" for c, n in counts.items()) + ".")
+        parts.append("Requests: " + ", ".join(f"{n} x {c}" for c, n in counts.items()) + ".")
     elif rejected and accepted:
         parts.append(
             "The peer sent no request: if it meant to send an object of a rejected class it found no presentation "

@@ -121,7 +121,7 @@ def _subop_contexts(rows: list[dict[str, Any]]) -> list[PresentationContext]:
         ts = row["transfer_syntax_uid"]
         syntaxes = set(catalog.UNCOMPRESSED) if ts in (*catalog.UNCOMPRESSED, catalog.EXPLICIT_VR_BE) else {ts}
         wanted.setdefault(row["sop_class_uid"], set()).update(syntaxes)
-    contexts = []
+    contexts: list[PresentationContext] = []
     for sop_class, syntaxes in sorted(wanted.items()):
         for ts in sorted(syntaxes):
             if len(contexts) < MAX_SUBOP_CONTEXTS:
@@ -219,8 +219,10 @@ def handle_commitment(event: Any, rt: NodeRuntime) -> tuple[Any, Dataset | None]
         transaction = clean_uid(info.get("TransactionUID"))
         if transaction is None:
             return status(statuses.PROCESSING_FAILURE, "Missing or invalid Transaction UID"), None
-        refs = [(str(item.get("ReferencedSOPClassUID", "")), str(item.get("ReferencedSOPInstanceUID", ""))) for item in
-                info.get("ReferencedSOPSequence", [])]
+        refs = [
+            (str(item.get("ReferencedSOPClassUID", "")), str(item.get("ReferencedSOPInstanceUID", "")))
+            for item in info.get("ReferencedSOPSequence", [])
+        ]
         rt.executor.submit(send_commitment_report, rt, _calling(event), transaction, refs)
         return statuses.SUCCESS, None
     except Exception:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -12,7 +13,7 @@ import numpy as np
 from PIL import Image
 from pydicom import dcmread
 from pydicom.dataset import Dataset
-from pydicom.pixels import apply_modality_lut, apply_voi_lut
+from pydicom.pixels.processing import apply_modality_lut, apply_voi_lut
 
 MAX_VALUE_CHARS = 160
 MAX_ROWS = 2000
@@ -32,7 +33,7 @@ def _first_frame(ds: Dataset) -> np.ndarray:
 
 
 def _frame(ds: Dataset, index: int) -> np.ndarray:
-    from pydicom.pixels import pixel_array
+    from pydicom.pixels.utils import pixel_array
 
     return np.asarray(pixel_array(ds, index=index))
 
@@ -57,10 +58,8 @@ def render_png(path: Path, *, size: int = 256) -> bytes:
             center, width = _first(ds.WindowCenter), max(_first(ds.WindowWidth), 1.0)
             low, high = center - width / 2, center + width / 2
         elif "VOILUTSequence" in ds:  # a lookup table: apply it, then show its whole output range
-            try:
+            with contextlib.suppress(Exception):  # a broken VOI LUT falls back to the data's range
                 data = np.asarray(apply_voi_lut(data, ds, index=0), dtype=np.float64)
-            except Exception:  # noqa: S110 - a broken VOI LUT falls back to the data's range
-                pass
             low, high = float(data.min()), float(data.max())
         else:  # no windowing in the data set: a robust full range
             low, high = float(np.percentile(data, 0.5)), float(np.percentile(data, 99.5))

@@ -8,14 +8,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import Any, Union
+from typing import Any
 
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 
 from labs.dicom.storage import element_text
 
-Record = Mapping[str, Union[str, Sequence["Record"]]]
+Record = Mapping[str, str | Sequence["Record"]]
 
 # Keys that steer the query rather than select (PS3.4 §C.4.1.1.3.1, §K.6.1.2.2).
 CONTROL_KEYS = {"QueryRetrieveLevel", "SpecificCharacterSet", "TimezoneOffsetFromUTC"}
@@ -42,7 +42,7 @@ def _normal_time(value: str, vr: str) -> str:
 
 
 def match_value(query: str, candidate: str, vr: str) -> bool:
-    """Match one attribute value (both DICOM text) by the rules for ``vr`` (PS3.4 §C.2.2.2.1–§C.2.2.2.5)."""
+    """Match one attribute value (both DICOM text) by the rules for ``vr`` (PS3.4 §C.2.2.2.1-§C.2.2.2.5)."""
     query = query.rstrip("\x00 ")
     if query == "" or query == "*":
         return True  # universal matching

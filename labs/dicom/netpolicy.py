@@ -20,7 +20,7 @@ def resolve_allowed(host: str, port: int, allowed: Sequence[Network]) -> str:
     if not host or len(host) > 253:
         raise DestinationRefused("No host name or address given.")
     if not 1 <= port <= 65535:
-        raise DestinationRefused(f"Port {port} is not a valid TCP port (1–65535).")
+        raise DestinationRefused(f"Port {port} is not a valid TCP port (1-65535).")
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:

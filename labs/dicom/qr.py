@@ -20,20 +20,56 @@ LEVEL_KEY = {PATIENT: "PatientID", STUDY: "StudyInstanceUID", SERIES: "SeriesIns
 
 # Attributes by level (PS3.4 Tables C.6-1 to C.6-4, abridged to what a node indexes).
 PATIENT_KEYS = {
-    "PatientName", "PatientID", "IssuerOfPatientID", "PatientBirthDate", "PatientBirthTime", "PatientSex",
-    "OtherPatientIDs", "OtherPatientNames", "EthnicGroup", "PatientComments",
-}  # fmt: skip
+    "PatientName",
+    "PatientID",
+    "IssuerOfPatientID",
+    "PatientBirthDate",
+    "PatientBirthTime",
+    "PatientSex",
+    "OtherPatientIDs",
+    "OtherPatientNames",
+    "EthnicGroup",
+    "PatientComments",
+}
 SERIES_KEYS = {
-    "SeriesInstanceUID", "Modality", "SeriesNumber", "SeriesDescription", "SeriesDate", "SeriesTime",
-    "BodyPartExamined", "ProtocolName", "Laterality", "PerformedProcedureStepStartDate",
-    "PerformedProcedureStepStartTime", "FrameOfReferenceUID", "Manufacturer", "StationName",
-}  # fmt: skip
+    "SeriesInstanceUID",
+    "Modality",
+    "SeriesNumber",
+    "SeriesDescription",
+    "SeriesDate",
+    "SeriesTime",
+    "BodyPartExamined",
+    "ProtocolName",
+    "Laterality",
+    "PerformedProcedureStepStartDate",
+    "PerformedProcedureStepStartTime",
+    "FrameOfReferenceUID",
+    "Manufacturer",
+    "StationName",
+}
 IMAGE_KEYS = {
-    "SOPInstanceUID", "SOPClassUID", "InstanceNumber", "ContentDate", "ContentTime", "AcquisitionNumber",
-    "AcquisitionDate", "AcquisitionTime", "ImageType", "Rows", "Columns", "NumberOfFrames", "SliceLocation",
-    "SliceThickness", "BitsAllocated", "BitsStored", "PhotometricInterpretation", "WindowCenter", "WindowWidth",
-    "InstanceCreationDate", "InstanceCreationTime",
-}  # fmt: skip
+    "SOPInstanceUID",
+    "SOPClassUID",
+    "InstanceNumber",
+    "ContentDate",
+    "ContentTime",
+    "AcquisitionNumber",
+    "AcquisitionDate",
+    "AcquisitionTime",
+    "ImageType",
+    "Rows",
+    "Columns",
+    "NumberOfFrames",
+    "SliceLocation",
+    "SliceThickness",
+    "BitsAllocated",
+    "BitsStored",
+    "PhotometricInterpretation",
+    "WindowCenter",
+    "WindowWidth",
+    "InstanceCreationDate",
+    "InstanceCreationTime",
+}
 
 
 class QueryError(Exception):

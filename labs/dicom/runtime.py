@@ -82,7 +82,7 @@ class IndexRow:
 
 @dataclass
 class DimseRecord:
-    """One DIMSE request and its final response (PS3.7 §9–10)."""
+    """One DIMSE request and its final response (PS3.7 §9-10)."""
 
     command: str  # e.g. "C-STORE"
     message_id: int

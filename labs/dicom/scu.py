@@ -82,11 +82,16 @@ def _open(
         records.attach(event.assoc, record)
         nodelay(getattr(event.assoc.dul.socket, "socket", None))
 
-    handlers = [(evt.EVT_CONN_OPEN, on_open), *records.LOG_HANDLERS, *records.OUTBOUND_BYTE_HANDLERS]
+    handlers: list[Any] = [(evt.EVT_CONN_OPEN, on_open), *records.LOG_HANDLERS, *records.OUTBOUND_BYTE_HANDLERS]
     assoc = ae.associate(
-        ip, remote.port, contexts=contexts, ae_title=remote.ae_title, max_pdu=MAX_PDU_RECEIVE,
-        ext_neg=ext_neg, evt_handlers=handlers,
-    )  # fmt: skip
+        ip,
+        remote.port,
+        contexts=contexts,
+        ae_title=remote.ae_title,
+        max_pdu=MAX_PDU_RECEIVE,
+        ext_neg=ext_neg,
+        evt_handlers=handlers,
+    )
     if assoc.is_established:
         return assoc, record, ""
     if record.outcome == "rejected" and record.reject:
@@ -121,9 +126,12 @@ def _status_sentence(code: int) -> str:
 def echo(*, node_id: int, calling_ae: str, remote: Remote, allowed: Iterable[Network]) -> ScuResult:
     """C-ECHO (PS3.4 §A.4)."""
     assoc, record, reason = _open(
-        node_id=node_id, calling_ae=calling_ae, remote=remote, contexts=[build_context(catalog.VERIFICATION)],
+        node_id=node_id,
+        calling_ae=calling_ae,
+        remote=remote,
+        contexts=[build_context(catalog.VERIFICATION)],
         allowed=allowed,
-    )  # fmt: skip
+    )
     if assoc is None:
         return ScuResult(False, reason, record=record)
     try:
@@ -157,9 +165,15 @@ MOVE_MODELS = {"study": catalog.STUDY_ROOT_MOVE, "patient": catalog.PATIENT_ROOT
 
 
 def find(
-    *, node_id: int, calling_ae: str, remote: Remote, allowed: Iterable[Network], level: str, keys: dict[str, str],
+    *,
+    node_id: int,
+    calling_ae: str,
+    remote: Remote,
+    allowed: Iterable[Network],
+    level: str,
+    keys: dict[str, str],
     model: str = "study",
-) -> ScuResult:  # fmt: skip
+) -> ScuResult:
     """C-FIND (PS3.4 §C.4.1 / §K.4); at most MAX_MATCHES matches are kept, then the query is cancelled."""
     sop_class = FIND_MODELS[model]
     identifier = _identifier(level, keys, model)
@@ -185,18 +199,29 @@ def find(
     finally:
         _close(assoc, record)
     if final is None:
-        return ScuResult(False, f"The C-FIND did not finish ({len(matches)} matches so far).", matches=matches,
-                         record=record)  # fmt: skip
+        return ScuResult(
+            False, f"The C-FIND did not finish ({len(matches)} matches so far).", matches=matches, record=record
+        )
     return ScuResult(
-        final == 0, f"C-FIND answered {_status_sentence(final)} with {len(matches)} match(es).", status=final,
-        matches=matches, record=record,
-    )  # fmt: skip
+        final == 0,
+        f"C-FIND answered {_status_sentence(final)} with {len(matches)} match(es).",
+        status=final,
+        matches=matches,
+        record=record,
+    )
 
 
 def move(
-    *, node_id: int, calling_ae: str, remote: Remote, allowed: Iterable[Network], level: str, keys: dict[str, str],
-    destination: str, model: str = "study",
-) -> ScuResult:  # fmt: skip
+    *,
+    node_id: int,
+    calling_ae: str,
+    remote: Remote,
+    allowed: Iterable[Network],
+    level: str,
+    keys: dict[str, str],
+    destination: str,
+    model: str = "study",
+) -> ScuResult:
     """C-MOVE (PS3.4 §C.4.2): ask ``remote`` to send the matches to ``destination`` (often the node itself)."""
     sop_class = MOVE_MODELS[model]
     identifier = _identifier(level, keys, model)
@@ -226,9 +251,7 @@ def move(
     return result
 
 
-def store(
-    *, node_id: int, calling_ae: str, remote: Remote, allowed: Iterable[Network], paths: list[Path]
-) -> ScuResult:
+def store(*, node_id: int, calling_ae: str, remote: Remote, allowed: Iterable[Network], paths: list[Path]) -> ScuResult:
     """C-STORE each file (PS3.4 §B.2) on one association, each in its stored transfer syntax (uncompressed
     objects are offered in both little endian syntaxes)."""
     if not paths:

@@ -2,7 +2,7 @@
 
 What this adds to pynetdicom, per node:
 - TCP_NODELAY on every accepted and outbound socket (pynetdicom leaves Nagle on; each small PDU then waits
-  for the peer's delayed ACK, 40–100 ms on loopback);
+  for the peer's delayed ACK, 40-100 ms on loopback);
 - a cap on the PDU length a peer may declare and on the bytes one association may bring in, so that a
   malformed or hostile PDU costs an abort, never the host's memory;
 - association checks pynetdicom lacks — an unknown calling AE with an empty known-AE list, the calling host,
@@ -13,6 +13,7 @@ What this adds to pynetdicom, per node:
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import socket
 import threading
@@ -20,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from pynetdicom import AE, _config, evt
 from pynetdicom._globals import MODE_ACCEPTOR
@@ -52,10 +53,8 @@ def nodelay(sock: socket.socket | None) -> None:
     """Switch Nagle's algorithm off: DICOM sends small PDUs and waits for answers (request/response)."""
     if sock is None:
         return
-    try:
+    with contextlib.suppress(OSError):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    except OSError:
-        pass
 
 
 class GuardedSocket(AssociationSocket):
@@ -94,7 +93,8 @@ class NodeACSE(ACSE):
     def _negotiate_as_acceptor(self) -> None:
         rq = self.requestor.primitive
         calling = str(rq.calling_ae_title).strip() if rq is not None else ""
-        reason = self.runtime.admission(calling, self.assoc.requestor.address_info.address)
+        peer = self.assoc.requestor.address_info
+        reason = self.runtime.admission(calling, peer.address if peer is not None else "")
         if reason is not None:
             self.requestor.ae_title = calling
             self.send_reject(*reason)
@@ -126,7 +126,7 @@ class NodeRequestHandler(RequestHandler):
         from pynetdicom.transport import AddressInformation
 
         runtime = self.server.runtime
-        nodelay(self.request)  # type: ignore[arg-type]
+        nodelay(self.request)
         assoc = Association(self.ae, MODE_ACCEPTOR)
         assoc._server = self.server
         assoc.name = f"AcceptorThread@node{runtime.config.node_id}"
@@ -144,7 +144,7 @@ class NodeRequestHandler(RequestHandler):
                 start_mono=time.monotonic(),
             ),
         )
-        sock = GuardedSocket(assoc, client_socket=self.request)  # type: ignore[arg-type]
+        sock = GuardedSocket(assoc, client_socket=self.request)
         sock.max_total = runtime.config.quota_bytes + ASSOCIATION_BYTES_SLACK
         assoc.set_socket(sock)
         assoc.acse = NodeACSE(assoc, runtime)
@@ -159,7 +159,7 @@ class NodeRequestHandler(RequestHandler):
             if event.is_intervention and handlers:
                 assoc.bind(event, *handlers)
             elif isinstance(event, evt.NotificationEvent):
-                for handler in handlers:
+                for handler in cast(list[tuple[Any, Any]], handlers):
                     assoc.bind(event, handler[0], handler[1])
         return assoc
 
@@ -196,7 +196,10 @@ class NodeAE(AE):
             self.runtime.finish_record(record)
             return _NotAssociated()
         handlers = list(kwargs.pop("evt_handlers", None) or [])
-        handlers += [(evt.EVT_CONN_OPEN, _outbound_open, [record]), (evt.EVT_CONN_CLOSE, _outbound_close, [self.runtime])]
+        handlers += [
+            (evt.EVT_CONN_OPEN, _outbound_open, [record]),
+            (evt.EVT_CONN_CLOSE, _outbound_close, [self.runtime]),
+        ]
         handlers += [(e, h) for e, h in records.LOG_HANDLERS + records.OUTBOUND_BYTE_HANDLERS]
         assoc = super().associate(ip, port, contexts=contexts, ae_title=ae_title, evt_handlers=handlers, **kwargs)
         if getattr(assoc, "_pt_record", None) is None:
@@ -217,8 +220,8 @@ class _NotAssociated:
 
     is_established = False
 
-    class dul:  # noqa: N801 - mimics pynetdicom's attribute used by its C-MOVE code
-        class socket:  # noqa: N801
+    class dul:
+        class socket:
             @staticmethod
             def close() -> None:
                 return None
@@ -285,13 +288,16 @@ class NodeRuntime:
         handlers = self._handlers_factory(self)
         handlers += [(e, h) for e, h in records.LOG_HANDLERS]
         handlers.append((evt.EVT_CONN_CLOSE, _inbound_close, [self]))
-        server = self.ae.make_server(
-            (self.bind, self.config.port),
-            ae_title=self.config.ae_title,
-            contexts=self._contexts,
-            evt_handlers=handlers,
-            server_class=NodeServer,
-            request_handler=NodeRequestHandler,
+        server = cast(
+            NodeServer,
+            self.ae.make_server(
+                (self.bind, self.config.port),
+                ae_title=self.config.ae_title,
+                contexts=self._contexts,
+                evt_handlers=handlers,
+                server_class=NodeServer,
+                request_handler=NodeRequestHandler,
+            ),
         )
         server.runtime = self
         self.ae._servers.append(server)
@@ -312,10 +318,8 @@ class NodeRuntime:
         except Exception:
             logger.exception("node %s: error while stopping", self.config.node_id)
         for assoc in server.active_associations:
-            try:
+            with contextlib.suppress(Exception):  # best effort while stopping
                 assoc.abort()
-            except Exception:  # noqa: S110 - best effort while stopping
-                pass
 
     @property
     def running(self) -> bool:

@@ -64,13 +64,13 @@ _STATUSES: dict[int, tuple[str, str, str, str]] = {
         "PS3.4 §B.2.3",
     ),
     OUT_OF_RESOURCES_MATCHES: (
-        "Refused: Out of Resources – Unable to calculate number of matches",
+        "Refused: Out of Resources - Unable to calculate number of matches",
         "Failure",
         "The node could not work out how many objects match.",
         "PS3.4 §C.4.2.1.5",
     ),
     OUT_OF_RESOURCES_SUBOPS: (
-        "Refused: Out of Resources – Unable to perform sub-operations",
+        "Refused: Out of Resources - Unable to perform sub-operations",
         "Failure",
         "The node could not send the matching objects (for C-GET: the requester did not accept the storage "
         "contexts with the SCP role).",
@@ -235,7 +235,7 @@ def reject_explanation(
 
 REJECT_REFERENCE = "PS3.8 §9.3.4 (A-ASSOCIATE-RJ PDU)"
 ABORT_REFERENCE = "PS3.8 §9.3.8 (A-ABORT PDU)"
-RELEASE_REFERENCE = "PS3.8 §9.3.6–9.3.7 (A-RELEASE-RQ/RP PDU)"
+RELEASE_REFERENCE = "PS3.8 §9.3.6-9.3.7 (A-RELEASE-RQ/RP PDU)"
 CONTEXT_RESULTS = {
     0: "accepted",
     1: "user rejection",

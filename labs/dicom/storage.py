@@ -128,9 +128,9 @@ class NodeStore:
         with self._lock:
             self.bytes_used, self.instances = bytes_used, instances
 
-    def store(self, encoded: bytes, *, command_sop_class: str, command_sop_instance: str, calling_ae: str) -> (
-        StoreOutcome
-    ):
+    def store(
+        self, encoded: bytes, *, command_sop_class: str, command_sop_instance: str, calling_ae: str
+    ) -> StoreOutcome:
         """Store one C-STORE data set given as a PS3.10 byte stream (preamble, file meta, data set).
 
         Returns the C-STORE response status (PS3.4 §B.2.3): 0x0000, 0xA700 over quota, 0xA900 bad
@@ -161,8 +161,9 @@ class NodeStore:
                 pixel_hash = pixel_data_hash(encoded, pixel_offset, transfer_syntax)
         except Exception as exc:
             return StoreOutcome(statuses.UNABLE_TO_PROCESS, f"Cannot read the data set: {exc}"[:64])
-        return self._commit(encoded, sop_uid, sop_class, study_uid, series_uid, transfer_syntax, pixel_hash, attrs,
-                            calling_ae)
+        return self._commit(
+            encoded, sop_uid, sop_class, study_uid, series_uid, transfer_syntax, pixel_hash, attrs, calling_ae
+        )
 
     def _commit(
         self,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, PYDICOM_IMPLEMENTATION_UID, UID
+from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID, ExplicitVRLittleEndian
 
 CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
 MR_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.4"
@@ -101,13 +101,15 @@ def study(
     return out
 
 
-def write_study(datasets: list[Dataset], directory: Path, *, transfer_syntax: str = ExplicitVRLittleEndian) -> list[Path]:
+def write_study(
+    datasets: list[Dataset], directory: Path, *, transfer_syntax: str = ExplicitVRLittleEndian
+) -> list[Path]:
     """Write data sets as PS3.10 files; ``transfer_syntax`` may be Implicit/Explicit VR LE or RLE Lossless."""
     directory.mkdir(parents=True, exist_ok=True)
     paths = []
     for n, ds in enumerate(datasets):
         ds = ds.copy()
-        ds.file_meta = ds.file_meta.copy()
+        ds.file_meta = FileMetaDataset(ds.file_meta)
         if transfer_syntax == "1.2.840.10008.1.2.5":
             ds.compress(UID(transfer_syntax))
         else:

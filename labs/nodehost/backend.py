@@ -7,6 +7,7 @@ associations are open."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -143,10 +144,8 @@ class DbBackend:
 
         def close_connection() -> None:
             connection.close()
-            try:
+            with contextlib.suppress(threading.BrokenBarrierError):
                 barrier.wait(timeout=5)
-            except threading.BrokenBarrierError:
-                pass
 
         for _ in range(workers):
             self._readers.submit(close_connection)

@@ -153,7 +153,9 @@ class NodeHostService:
         claimable = {"", me, *self._stale}
         candidates = [w for w in wanted if w["host"] in claimable]
         to_claim = [w["pk"] for w in candidates if w["host"] != me]
-        claimed = set(services.nodes_claim(host_id=me, node_ids=to_claim, stale_hosts=self._stale)) if to_claim else set()
+        claimed = (
+            set(services.nodes_claim(host_id=me, node_ids=to_claim, stale_hosts=self._stale)) if to_claim else set()
+        )
         mine = {w["pk"]: w for w in candidates if w["host"] == me or w["pk"] in claimed}
 
         run_ids = {pk for pk, w in mine.items() if w["desired"] == DesiredState.RUNNING}
@@ -260,7 +262,9 @@ class NodeHostService:
             if orphans:
                 self.backend.run(lambda: services.instances_delete(node_id=cfg.node_id, sop_instance_uids=orphans))
             if missing or orphans:
-                logger.info("node %s: re-indexed %d files, dropped %d stale rows", cfg.node_id, len(missing), len(orphans))
+                logger.info(
+                    "node %s: re-indexed %d files, dropped %d stale rows", cfg.node_id, len(missing), len(orphans)
+                )
                 runtime.store.set_usage(sum(p.stat().st_size for p in files.values()), len(files))
         except FileNotFoundError:
             return

@@ -8,6 +8,7 @@ import logging
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from types import FrameType
@@ -21,12 +22,11 @@ STABLE_AFTER = 60.0
 
 def supervise(command: Sequence[str]) -> int:
     """Run ``command`` and restart it whenever it exits, until SIGTERM or SIGINT; returns the exit code."""
-    stopping = False
+    stopping = threading.Event()
     child: subprocess.Popen[bytes] | None = None
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
-        nonlocal stopping
-        stopping = True
+        stopping.set()
         if child is not None and child.poll() is None:
             child.send_signal(signal.SIGTERM)
 
@@ -38,15 +38,12 @@ def supervise(command: Sequence[str]) -> int:
         child = subprocess.Popen(list(command))
         logger.info("node host supervisor: worker pid %d started", child.pid)
         code = child.wait()
-        if stopping:
+        if stopping.is_set():
             return 0
         ran = time.monotonic() - started
         backoff = BACKOFF_START if ran > STABLE_AFTER else min(BACKOFF_MAX, backoff * 2)
         logger.error("node host worker exited with %s after %.1f s; restarting in %.1f s", code, ran, backoff)
-        deadline = time.monotonic() + backoff
-        while time.monotonic() < deadline and not stopping:
-            time.sleep(0.05)
-        if stopping:
+        if stopping.wait(backoff):
             return 0
 
 

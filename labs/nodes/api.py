@@ -36,13 +36,34 @@ class NodeSerializer(serializers.ModelSerializer[Node]):
 
     class Meta:
         model = Node
-        fields = (
-            "id", "kind", "name", "ae_title", "host", "port", "desired", "state", "state_detail", "bytes_used",
-            "instances", "idle_minutes_left", "reject_unknown_calling", "check_calling_host", "check_called_ae",
-            "max_associations", "max_associations_per_minute", "duplicate_policy", "quota_bytes", "quota_instances",
-            "accept_all_storage", "sop_classes", "transfer_syntaxes", "created", "last_activity",
-        )  # fmt: skip
-        read_only_fields = fields
+        fields: tuple[str, ...] = (
+            "id",
+            "kind",
+            "name",
+            "ae_title",
+            "host",
+            "port",
+            "desired",
+            "state",
+            "state_detail",
+            "bytes_used",
+            "instances",
+            "idle_minutes_left",
+            "reject_unknown_calling",
+            "check_calling_host",
+            "check_called_ae",
+            "max_associations",
+            "max_associations_per_minute",
+            "duplicate_policy",
+            "quota_bytes",
+            "quota_instances",
+            "accept_all_storage",
+            "sop_classes",
+            "transfer_syntaxes",
+            "created",
+            "last_activity",
+        )
+        read_only_fields: tuple[str, ...] = fields
 
     def get_host(self, node: Node) -> str:
         return selectors.node_public_host(node)
@@ -186,11 +207,18 @@ class KnownAESerializer(serializers.ModelSerializer[KnownAE]):
     class Meta:
         model = KnownAE
         fields = (
-            "id", "ae_title", "host", "port", "description", "may_store", "may_find", "may_retrieve",
-            "move_destination", "may_commit",
-        )  # fmt: skip
+            "id",
+            "ae_title",
+            "host",
+            "port",
+            "description",
+            "may_store",
+            "may_find",
+            "may_retrieve",
+            "move_destination",
+            "may_commit",
+        )
         read_only_fields = ("id",)
-        extra_kwargs = {"ae_title": {"validators": []}}
 
 
 class KnownAEInputSerializer(serializers.Serializer[Any]):
@@ -210,8 +238,11 @@ class KnownAEListView(NodeView):
     def get(self, request: Request, node_id: int) -> Response:
         return Response(KnownAESerializer(self.node(request, node_id).known_aes.all(), many=True).data)
 
-    @extend_schema(request=KnownAEInputSerializer, responses={201: KnownAESerializer, 400: ErrorSerializer},
-                   summary="Add a known AE")  # fmt: skip
+    @extend_schema(
+        request=KnownAEInputSerializer,
+        responses={201: KnownAESerializer, 400: ErrorSerializer},
+        summary="Add a known AE",
+    )
     def post(self, request: Request, node_id: int) -> Response:
         node = self.node(request, node_id)
         data = KnownAEInputSerializer(data=request.data)
@@ -236,8 +267,11 @@ class KnownAEDetailView(NodeView):
             raise Http404("No such known AE.")
         return known
 
-    @extend_schema(request=KnownAEPatchSerializer, responses={200: KnownAESerializer, 400: ErrorSerializer},
-                   summary="Change a known AE")  # fmt: skip
+    @extend_schema(
+        request=KnownAEPatchSerializer,
+        responses={200: KnownAESerializer, 400: ErrorSerializer},
+        summary="Change a known AE",
+    )
     def patch(self, request: Request, node_id: int, known_id: int) -> Response:
         known = self.known(request, node_id, known_id)
         data = KnownAEPatchSerializer(data=request.data)
@@ -288,8 +322,11 @@ class WorklistView(NodeView):
         node = self.node(request, node_id)
         return Response([_worklist_row(i) for i in node.worklist_items.all()])
 
-    @extend_schema(request=WorklistInputSerializer, responses={201: WorklistItemSerializer, 400: ErrorSerializer},
-                   summary="Add a worklist entry")  # fmt: skip
+    @extend_schema(
+        request=WorklistInputSerializer,
+        responses={201: WorklistItemSerializer, 400: ErrorSerializer},
+        summary="Add a worklist entry",
+    )
     def post(self, request: Request, node_id: int) -> Response:
         node = self.node(request, node_id)
         data = WorklistInputSerializer(data=request.data)
@@ -332,11 +369,25 @@ class InstanceSerializer(serializers.ModelSerializer[StoredInstance]):
     class Meta:
         model = StoredInstance
         fields = (
-            "id", "sop_instance_uid", "sop_class_uid", "sop_class_name", "transfer_syntax_uid",
-            "transfer_syntax_name", "patient_id", "patient_name", "study_instance_uid", "study_date",
-            "series_instance_uid", "series_number", "modality", "instance_number", "size", "pixel_hash",
-            "calling_ae", "received_at",
-        )  # fmt: skip
+            "id",
+            "sop_instance_uid",
+            "sop_class_uid",
+            "sop_class_name",
+            "transfer_syntax_uid",
+            "transfer_syntax_name",
+            "patient_id",
+            "patient_name",
+            "study_instance_uid",
+            "study_date",
+            "series_instance_uid",
+            "series_number",
+            "modality",
+            "instance_number",
+            "size",
+            "pixel_hash",
+            "calling_ae",
+            "received_at",
+        )
         read_only_fields = fields
 
     def get_sop_class_name(self, instance: StoredInstance) -> str:
@@ -355,7 +406,9 @@ class StudyListView(NodeView):
 
 class StudyDetailView(NodeView):
     @extend_schema(
-        responses=InstanceSerializer(many=True), summary="The instances of one stored study", operation_id="nodes_study_instances"
+        responses=InstanceSerializer(many=True),
+        summary="The instances of one stored study",
+        operation_id="nodes_study_instances",
     )
     def get(self, request: Request, node_id: int, study_uid: str) -> Response:
         instances = selectors.node_study_instances(self.node(request, node_id), study_uid)
@@ -389,8 +442,22 @@ class DimseSerializer(serializers.ModelSerializer[DimseLog]):
 
     class Meta:
         model = DimseLog
-        fields = ("seq", "command", "direction", "message_id", "sop_class_uid", "affected_uid", "status",
-                  "status_name", "pending", "completed", "failed", "warning", "detail", "elapsed_ms")  # fmt: skip
+        fields = (
+            "seq",
+            "command",
+            "direction",
+            "message_id",
+            "sop_class_uid",
+            "affected_uid",
+            "status",
+            "status_name",
+            "pending",
+            "completed",
+            "failed",
+            "warning",
+            "detail",
+            "elapsed_ms",
+        )
         read_only_fields = fields
 
     def get_status_name(self, m: DimseLog) -> str:
@@ -402,17 +469,32 @@ class DimseSerializer(serializers.ModelSerializer[DimseLog]):
 class AssociationSerializer(serializers.ModelSerializer[AssociationLog]):
     class Meta:
         model = AssociationLog
-        fields = (
-            "id", "direction", "started_at", "duration_ms", "peer_host", "peer_port", "calling_ae", "called_ae",
-            "outcome", "reject_result", "reject_source", "reject_reason", "ended_by", "detail", "explanation",
-            "reference", "bytes_in", "bytes_out",
-        )  # fmt: skip
-        read_only_fields = fields
+        fields: tuple[str, ...] = (
+            "id",
+            "direction",
+            "started_at",
+            "duration_ms",
+            "peer_host",
+            "peer_port",
+            "calling_ae",
+            "called_ae",
+            "outcome",
+            "reject_result",
+            "reject_source",
+            "reject_reason",
+            "ended_by",
+            "detail",
+            "explanation",
+            "reference",
+            "bytes_in",
+            "bytes_out",
+        )
+        read_only_fields: tuple[str, ...] = fields
 
 
 class LadderSerializer(serializers.Serializer[Any]):
     arrow = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     detail = serializers.CharField()
     tone = serializers.CharField()
 
@@ -526,21 +608,26 @@ class FindView(_ScuView):
 class MoveView(_ScuView):
     input_serializer = MoveInputSerializer
 
-    @extend_schema(request=MoveInputSerializer, responses=_SCU_RESPONSES,
-                   summary="C-MOVE from a known AE (to the node by default)")  # fmt: skip
+    @extend_schema(
+        request=MoveInputSerializer, responses=_SCU_RESPONSES, summary="C-MOVE from a known AE (to the node by default)"
+    )
     def post(self, request: Request, node_id: int) -> Response:
         return super().post(request, node_id)
 
     def run(self, node: Node, known: KnownAE, data: dict[str, Any]) -> Any:
-        return services.node_move(node=node, known=known, level=data["level"], keys=data["keys"],
-                                  destination=data["destination"])  # fmt: skip
+        return services.node_move(
+            node=node, known=known, level=data["level"], keys=data["keys"], destination=data["destination"]
+        )
 
 
 class SendView(_ScuView):
     input_serializer = SendInputSerializer
 
-    @extend_schema(request=SendInputSerializer, responses=_SCU_RESPONSES,
-                   summary="C-STORE a stored study from the node to a known AE")  # fmt: skip
+    @extend_schema(
+        request=SendInputSerializer,
+        responses=_SCU_RESPONSES,
+        summary="C-STORE a stored study from the node to a known AE",
+    )
     def post(self, request: Request, node_id: int) -> Response:
         return super().post(request, node_id)
 
@@ -570,4 +657,3 @@ class CatalogView(APIView):
                 ],
             }
         )
-

@@ -46,9 +46,16 @@ class KnownAEForm(forms.ModelForm[KnownAE]):
     class Meta:
         model = KnownAE
         fields = (
-            "ae_title", "host", "port", "description", "may_store", "may_find", "may_retrieve",
-            "move_destination", "may_commit",
-        )  # fmt: skip
+            "ae_title",
+            "host",
+            "port",
+            "description",
+            "may_store",
+            "may_find",
+            "may_retrieve",
+            "move_destination",
+            "may_commit",
+        )
         labels = {
             "ae_title": "AE title",
             "may_store": "May store (C-STORE)",
@@ -65,7 +72,11 @@ class KnownAEForm(forms.ModelForm[KnownAE]):
 def _storage_choices() -> list[tuple[str, str]]:
     common = [(uid, catalog.sop_class_name(uid)) for uid in catalog.COMMON_STORAGE]
     rest = sorted(
-        ((uid, catalog.sop_class_name(uid)) for uid in catalog.STORAGE_SOP_CLASSES if uid not in catalog.COMMON_STORAGE),
+        (
+            (uid, catalog.sop_class_name(uid))
+            for uid in catalog.STORAGE_SOP_CLASSES
+            if uid not in catalog.COMMON_STORAGE
+        ),
         key=lambda c: c[1],
     )
     return common + rest

@@ -96,7 +96,10 @@ def node_commands(node: Node, host: str | None = None) -> list[tuple[str, str]]:
     ae, port = node.ae_title, node.port
     return [
         ("Verify the connection (C-ECHO)", f"echoscu -v -aet MYSCU -aec {ae} {host} {port}"),
-        ("Send a file or a whole directory (C-STORE)", f"storescu -v -aet MYSCU -aec {ae} +sd +r {host} {port} ./study/"),
+        (
+            "Send a file or a whole directory (C-STORE)",
+            f"storescu -v -aet MYSCU -aec {ae} +sd +r {host} {port} ./study/",
+        ),
         (
             "Find studies (C-FIND, study root)",
             f"findscu -v -S -aet MYSCU -aec {ae} -k QueryRetrieveLevel=STUDY -k PatientName -k PatientID "
@@ -258,7 +261,7 @@ def association_ladder(log: AssociationLog, messages: list[DimseLog]) -> list[La
         what = catalog.sop_class_name(m.sop_class_uid) if m.sop_class_uid else ""
         steps.append(LadderStep(rq_dir, f"{m.command}-RQ", f"#{m.message_id} {what}".strip(), "info"))
         if m.pending:
-            steps.append(LadderStep(rsp_dir, f"{m.command}-RSP ×{m.pending}", "Pending (0xFF00)", "info"))
+            steps.append(LadderStep(rsp_dir, f"{m.command}-RSP x{m.pending}", "Pending (0xFF00)", "info"))
         if m.status is not None:
             info = statuses.status_info(m.status)
             counts = ""
@@ -343,18 +346,19 @@ def host_is_stale(last_seen: Any) -> bool:
 
 def stale_hosts(*, except_host: str) -> list[str]:
     cutoff = timezone.now() - timedelta(seconds=3 * settings.NODE_HOST_HEARTBEAT_SECONDS + 2)
-    live = set(NodeHost.objects.filter(last_seen__gte=cutoff).exclude(detail="stopped").values_list("host_id", flat=True))
+    live = set(
+        NodeHost.objects.filter(last_seen__gte=cutoff).exclude(detail="stopped").values_list("host_id", flat=True)
+    )
     used = set(Node.objects.exclude(host="").values_list("host", flat=True).distinct())
     return sorted(used - live - {except_host})
 
 
 def nodes_wanted() -> list[dict[str, Any]]:
     """Nodes a host must act on: those wanted running, and those with a reset not yet carried out."""
-    return list(
-        Node.objects.filter(Q(desired=DesiredState.RUNNING) | Q(reset_epoch__gt=F("applied_reset_epoch"))).values(
-            "pk", "host", "desired", "revision", "reset_epoch", "applied_reset_epoch"
-        )
+    rows = Node.objects.filter(Q(desired=DesiredState.RUNNING) | Q(reset_epoch__gt=F("applied_reset_epoch"))).values(
+        "pk", "host", "desired", "revision", "reset_epoch", "applied_reset_epoch"
     )
+    return [dict(row) for row in rows]
 
 
 def existing_node_ids(node_ids: list[int]) -> set[int]:
@@ -406,9 +410,14 @@ def node_configs(node_ids: list[int]) -> dict[int, NodeConfig]:
 
 
 INDEX_FIELDS = (
-    "sop_instance_uid", "sop_class_uid", "transfer_syntax_uid", "study_instance_uid", "series_instance_uid",
-    "attrs", "size",
-)  # fmt: skip
+    "sop_instance_uid",
+    "sop_class_uid",
+    "transfer_syntax_uid",
+    "study_instance_uid",
+    "series_instance_uid",
+    "attrs",
+    "size",
+)
 _FILTER_COLUMNS = {
     "PatientID": "patient_id",
     "StudyInstanceUID": "study_instance_uid",

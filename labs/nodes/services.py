@@ -43,12 +43,12 @@ class NodeError(Exception):
 
 
 def validate_ae_title(value: str, *, what: str = "AE title") -> str:
-    """An AE title per PS3.5 §6.2: 1–16 characters of the default repertoire, no backslash or control
+    """An AE title per PS3.5 §6.2: 1-16 characters of the default repertoire, no backslash or control
     characters; leading and trailing spaces are not significant. Case is kept: titles compare exactly."""
     title = (value or "").strip(" ")
     if not title or not _AE_TITLE.fullmatch(title):
         raise NodeError(
-            f"{what} '{value}' is not valid: use 1–16 letters, digits, spaces or punctuation (no backslash)."
+            f"{what} '{value}' is not valid: use 1-16 letters, digits, spaces or punctuation (no backslash)."
         )
     return title
 
@@ -66,7 +66,7 @@ def _validate_port(value: Any) -> int:
     except (TypeError, ValueError):
         raise NodeError(f"Port '{value}' is not a number.") from None
     if not 1 <= port <= 65535:
-        raise NodeError(f"Port {port} is outside 1–65535.")
+        raise NodeError(f"Port {port} is outside 1-65535.")
     return port
 
 
@@ -77,7 +77,7 @@ def allocate_port() -> int:
     for port in range(low, high + 1):
         if port not in used:
             return port
-    raise NodeError(f"Every port in {low}–{high} is taken: the operator must widen NODE_PORT_RANGE.")
+    raise NodeError(f"Every port in {low}-{high} is taken: the operator must widen NODE_PORT_RANGE.")
 
 
 def _default_ae_title(owner: User, kind: str) -> str:
@@ -242,9 +242,7 @@ def _uid_list(value: Any, what: str) -> list[str]:
 KNOWN_AE_FLAGS = ("may_store", "may_find", "may_retrieve", "move_destination", "may_commit")
 
 
-def known_ae_add(
-    *, node: Node, ae_title: str, host: str, port: Any, description: str = "", **flags: bool
-) -> KnownAE:
+def known_ae_add(*, node: Node, ae_title: str, host: str, port: Any, description: str = "", **flags: bool) -> KnownAE:
     if node.known_aes.count() >= MAX_KNOWN_AES:
         raise NodeError(f"A node may know at most {MAX_KNOWN_AES} AEs.")
     title = validate_ae_title(ae_title)
@@ -386,9 +384,18 @@ def instances_upsert(*, rows: Iterable[IndexRow]) -> int:
             )
         )
     update = [
-        "sop_class_uid", "transfer_syntax_uid", "study_instance_uid", "series_instance_uid", "relpath", "size",
-        "pixel_hash", "calling_ae", "attrs", "received_at", *_INDEX_COLUMNS,
-    ]  # fmt: skip
+        "sop_class_uid",
+        "transfer_syntax_uid",
+        "study_instance_uid",
+        "series_instance_uid",
+        "relpath",
+        "size",
+        "pixel_hash",
+        "calling_ae",
+        "attrs",
+        "received_at",
+        *_INDEX_COLUMNS,
+    ]
     StoredInstance.objects.bulk_create(
         objs, update_conflicts=True, unique_fields=["node", "sop_instance_uid"], update_fields=update
     )
@@ -509,13 +516,9 @@ def nodes_reap_idle(*, now: datetime | None = None) -> list[int]:
     """Stop running nodes nobody has used for NODE_IDLE_MINUTES (data and configuration are kept)."""
     now = now or timezone.now()
     cutoff = now - timedelta(minutes=settings.NODE_IDLE_MINUTES)
-    ids = list(
-        Node.objects.filter(desired=DesiredState.RUNNING, last_activity__lt=cutoff).values_list("pk", flat=True)
-    )
+    ids = list(Node.objects.filter(desired=DesiredState.RUNNING, last_activity__lt=cutoff).values_list("pk", flat=True))
     if ids:
-        Node.objects.filter(pk__in=ids).update(
-            desired=DesiredState.STOPPED, reaped_at=now, revision=F("revision") + 1
-        )
+        Node.objects.filter(pk__in=ids).update(desired=DesiredState.STOPPED, reaped_at=now, revision=F("revision") + 1)
     return ids
 
 
@@ -541,7 +544,6 @@ def host_signed_off(*, host_id: str, pid: int) -> None:
     NodeHost.objects.filter(host_id=host_id, pid=pid).update(detail="stopped", node_count=0)
 
 
-
 # --- the node as a service user (console and API) ------------------------------------------------------------
 def _remote(known: KnownAE) -> Any:
     from labs.dicom.scu import Remote
@@ -560,7 +562,9 @@ def node_echo(*, node: Node, known: KnownAE) -> Any:
     from labs.dicom import scu
 
     return _logged(
-        scu.echo(node_id=node.pk, calling_ae=node.ae_title, remote=_remote(known), allowed=settings.NODE_ALLOWED_NETWORKS)
+        scu.echo(
+            node_id=node.pk, calling_ae=node.ae_title, remote=_remote(known), allowed=settings.NODE_ALLOWED_NETWORKS
+        )
     )
 
 
@@ -574,8 +578,15 @@ def node_find(*, node: Node, known: KnownAE, level: str, keys: dict[str, str], m
         raise NodeError("The query level must be PATIENT, STUDY, SERIES or IMAGE.")
     try:
         return _logged(
-            scu.find(node_id=node.pk, calling_ae=node.ae_title, remote=_remote(known),
-                     allowed=settings.NODE_ALLOWED_NETWORKS, level=level, keys=keys, model=model)  # fmt: skip
+            scu.find(
+                node_id=node.pk,
+                calling_ae=node.ae_title,
+                remote=_remote(known),
+                allowed=settings.NODE_ALLOWED_NETWORKS,
+                level=level,
+                keys=keys,
+                model=model,
+            )
         )
     except ValueError as exc:
         raise NodeError(str(exc)) from exc
@@ -592,9 +603,16 @@ def node_move(
     target = validate_ae_title(destination, what="Move destination") if destination else node.ae_title
     try:
         return _logged(
-            scu.move(node_id=node.pk, calling_ae=node.ae_title, remote=_remote(known),
-                     allowed=settings.NODE_ALLOWED_NETWORKS, level=level, keys=keys, destination=target,
-                     model=model)  # fmt: skip
+            scu.move(
+                node_id=node.pk,
+                calling_ae=node.ae_title,
+                remote=_remote(known),
+                allowed=settings.NODE_ALLOWED_NETWORKS,
+                level=level,
+                keys=keys,
+                destination=target,
+                model=model,
+            )
         )
     except ValueError as exc:
         raise NodeError(str(exc)) from exc
@@ -610,6 +628,11 @@ def node_send_study(*, node: Node, known: KnownAE, study_instance_uid: str) -> A
         raise NodeError("That study is not stored on this node.")
     paths = [p for p in (instance_path(i) for i in instances) if p.exists()]
     return _logged(
-        scu.store(node_id=node.pk, calling_ae=node.ae_title, remote=_remote(known),
-                  allowed=settings.NODE_ALLOWED_NETWORKS, paths=paths)  # fmt: skip
+        scu.store(
+            node_id=node.pk,
+            calling_ae=node.ae_title,
+            remote=_remote(known),
+            allowed=settings.NODE_ALLOWED_NETWORKS,
+            paths=paths,
+        )
     )

@@ -203,7 +203,7 @@ def known_ae_edit(request: HttpRequest, node: Node, known_id: int) -> HttpRespon
         else:
             messages.success(request, f"{known.ae_title} saved.")
     else:
-        messages.error(request, "; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items()))
+        messages.error(request, "; ".join(f"{k}: {', '.join(str(e) for e in v)}" for k, v in form.errors.items()))
     return redirect("nodes:known-aes", node_id=node.pk)
 
 
@@ -244,7 +244,9 @@ def worklist_delete(request: HttpRequest, node: Node, item_id: int) -> HttpRespo
 @node_view
 @require_safe
 def studies(request: HttpRequest, node: Node) -> HttpResponse:
-    return render(request, "nodes/studies.html", _context(request, node, "studies", studies=selectors.node_studies(node)))
+    return render(
+        request, "nodes/studies.html", _context(request, node, "studies", studies=selectors.node_studies(node))
+    )
 
 
 @node_view
@@ -341,11 +343,17 @@ def _run_tool(node: Node, tool: str, data: dict[str, Any]) -> Any:
         if tool == "echo":
             return services.node_echo(node=node, known=known)
         if tool == "find":
-            return services.node_find(node=node, known=known, level=data["level"], keys=parse_keys(data["keys"]),
-                                      model=data["model"])  # fmt: skip
+            return services.node_find(
+                node=node, known=known, level=data["level"], keys=parse_keys(data["keys"]), model=data["model"]
+            )
         if tool == "move":
-            return services.node_move(node=node, known=known, level=data["level"], keys=parse_keys(data["keys"]),
-                                      destination=data["destination"])  # fmt: skip
+            return services.node_move(
+                node=node,
+                known=known,
+                level=data["level"],
+                keys=parse_keys(data["keys"]),
+                destination=data["destination"],
+            )
         return services.node_send_study(node=node, known=known, study_instance_uid=data["study_instance_uid"])
     except services.NodeError as exc:
         return str(exc)

@@ -76,8 +76,16 @@ def test_unknown_calling_ae_is_rejected_1_1_3_when_the_node_rejects_unknown_call
 def test_a_sop_class_the_node_does_not_accept_gives_no_presentation_context(node, nodehost):
     services.node_configure(node=node, accept_all_storage=False, sop_classes=["1.2.840.10008.5.1.4.1.1.2"])
     wait_running(node)
-    result = dcmtk("storescu", "-aet", "US_CART", "-aec", "LENA_PACS", "127.0.0.1", str(node.port),
-                   sample_file("examples_ybr_color.dcm"))  # fmt: skip
+    result = dcmtk(
+        "storescu",
+        "-aet",
+        "US_CART",
+        "-aec",
+        "LENA_PACS",
+        "127.0.0.1",
+        str(node.port),
+        sample_file("examples_ybr_color.dcm"),
+    )
     assert "No presentation context for: (US" in result.stdout
     nodehost.flush()
     log = last_log(node)
@@ -129,57 +137,177 @@ def ct_study(tmp_path):
 
 def test_storescu_sends_a_whole_study_directory_and_findscu_finds_it_at_every_level(node, nodehost, ct_study):
     datasets, paths = ct_study
-    result = dcmtk("storescu", "-aet", "CT_SCANNER", "-aec", "LENA_PACS", "+sd", "+r", "127.0.0.1", str(node.port),
-                   str(paths[0].parent))  # fmt: skip
+    result = dcmtk(
+        "storescu",
+        "-aet",
+        "CT_SCANNER",
+        "-aec",
+        "LENA_PACS",
+        "+sd",
+        "+r",
+        "127.0.0.1",
+        str(node.port),
+        str(paths[0].parent),
+    )
     assert result.returncode == 0, result.stdout
     nodehost.flush()
     assert StoredInstance.objects.filter(node=node).count() == 6
     study_uid = datasets[0].StudyInstanceUID
 
-    studies = dcmtk("findscu", "-S", "-aet", "WS", "-aec", "LENA_PACS", "-k", "QueryRetrieveLevel=STUDY",
-                    "-k", "PatientName=DOE*", "-k", "StudyDate=20250101-20250131", "-k", "StudyInstanceUID",
-                    "-k", "ModalitiesInStudy", "-k", "NumberOfStudyRelatedInstances", "127.0.0.1", str(node.port))  # fmt: skip
+    studies = dcmtk(
+        "findscu",
+        "-S",
+        "-aet",
+        "WS",
+        "-aec",
+        "LENA_PACS",
+        "-k",
+        "QueryRetrieveLevel=STUDY",
+        "-k",
+        "PatientName=DOE*",
+        "-k",
+        "StudyDate=20250101-20250131",
+        "-k",
+        "StudyInstanceUID",
+        "-k",
+        "ModalitiesInStudy",
+        "-k",
+        "NumberOfStudyRelatedInstances",
+        "127.0.0.1",
+        str(node.port),
+    )
     assert studies.returncode == 0, studies.stdout
     assert study_uid in studies.stdout
     assert "[DOE^JANE]" in studies.stdout and "[6 ]" in studies.stdout
 
-    none = dcmtk("findscu", "-S", "-aet", "WS", "-aec", "LENA_PACS", "-k", "QueryRetrieveLevel=STUDY",
-                 "-k", "StudyDate=20240101-20241231", "-k", "StudyInstanceUID", "127.0.0.1", str(node.port))  # fmt: skip
+    none = dcmtk(
+        "findscu",
+        "-S",
+        "-aet",
+        "WS",
+        "-aec",
+        "LENA_PACS",
+        "-k",
+        "QueryRetrieveLevel=STUDY",
+        "-k",
+        "StudyDate=20240101-20241231",
+        "-k",
+        "StudyInstanceUID",
+        "127.0.0.1",
+        str(node.port),
+    )
     assert study_uid not in none.stdout
 
-    patients = dcmtk("findscu", "-P", "-aet", "WS", "-aec", "LENA_PACS", "-k", "QueryRetrieveLevel=PATIENT",
-                     "-k", "PatientID=MRN-7", "-k", "PatientName", "-k", "NumberOfPatientRelatedStudies",
-                     "127.0.0.1", str(node.port))  # fmt: skip
+    patients = dcmtk(
+        "findscu",
+        "-P",
+        "-aet",
+        "WS",
+        "-aec",
+        "LENA_PACS",
+        "-k",
+        "QueryRetrieveLevel=PATIENT",
+        "-k",
+        "PatientID=MRN-7",
+        "-k",
+        "PatientName",
+        "-k",
+        "NumberOfPatientRelatedStudies",
+        "127.0.0.1",
+        str(node.port),
+    )
     assert "[DOE^JANE]" in patients.stdout and "[1 ]" in patients.stdout
 
     series_uids = {ds.SeriesInstanceUID for ds in datasets}
-    series = dcmtk("findscu", "-S", "-aet", "WS", "-aec", "LENA_PACS", "-k", "QueryRetrieveLevel=SERIES",
-                   "-k", f"StudyInstanceUID={study_uid}", "-k", "SeriesInstanceUID", "-k", "Modality",
-                   "-k", "NumberOfSeriesRelatedInstances", "127.0.0.1", str(node.port))  # fmt: skip
+    series = dcmtk(
+        "findscu",
+        "-S",
+        "-aet",
+        "WS",
+        "-aec",
+        "LENA_PACS",
+        "-k",
+        "QueryRetrieveLevel=SERIES",
+        "-k",
+        f"StudyInstanceUID={study_uid}",
+        "-k",
+        "SeriesInstanceUID",
+        "-k",
+        "Modality",
+        "-k",
+        "NumberOfSeriesRelatedInstances",
+        "127.0.0.1",
+        str(node.port),
+    )
     assert all(uid in series.stdout for uid in series_uids)
     assert series.stdout.count("(Pending)") == 2  # one pending response per series
 
     one_uid = datasets[4].SOPInstanceUID
-    image = dcmtk("findscu", "-S", "-aet", "WS", "-aec", "LENA_PACS", "-k", "QueryRetrieveLevel=IMAGE",
-                  "-k", f"StudyInstanceUID={study_uid}", "-k", f"SeriesInstanceUID={datasets[4].SeriesInstanceUID}",
-                  "-k", f"SOPInstanceUID={one_uid}\\1.2.3", "-k", "InstanceNumber", "127.0.0.1", str(node.port))  # fmt: skip
+    image = dcmtk(
+        "findscu",
+        "-S",
+        "-aet",
+        "WS",
+        "-aec",
+        "LENA_PACS",
+        "-k",
+        "QueryRetrieveLevel=IMAGE",
+        "-k",
+        f"StudyInstanceUID={study_uid}",
+        "-k",
+        f"SeriesInstanceUID={datasets[4].SeriesInstanceUID}",
+        "-k",
+        f"SOPInstanceUID={one_uid}\\1.2.3",
+        "-k",
+        "InstanceNumber",
+        "127.0.0.1",
+        str(node.port),
+    )
     assert one_uid in image.stdout and image.stdout.count("(Pending)") == 1
 
 
 def test_findscu_worklist_matches_on_the_scheduled_procedure_step_sequence(node, nodehost):
-    services.worklist_item_add(node=node, patient_name="WORK^LIST", patient_id="W1", accession_number="A1",
-                               modality="CT", station_ae_title="CT_SCANNER", start_date="20250301")  # fmt: skip
-    services.worklist_item_add(node=node, patient_name="OTHER^ONE", patient_id="W2", accession_number="A2",
-                               modality="MR", station_ae_title="MR_SCANNER", start_date="20250301")  # fmt: skip
+    services.worklist_item_add(
+        node=node,
+        patient_name="WORK^LIST",
+        patient_id="W1",
+        accession_number="A1",
+        modality="CT",
+        station_ae_title="CT_SCANNER",
+        start_date="20250301",
+    )
+    services.worklist_item_add(
+        node=node,
+        patient_name="OTHER^ONE",
+        patient_id="W2",
+        accession_number="A2",
+        modality="MR",
+        station_ae_title="MR_SCANNER",
+        start_date="20250301",
+    )
 
     def query(*keys: str):
-        args = ["findscu", "-W", "-aet", "CT_SCANNER", "-aec", "LENA_PACS", "-k", "PatientName", "-k", "AccessionNumber"]
+        args = [
+            "findscu",
+            "-W",
+            "-aet",
+            "CT_SCANNER",
+            "-aec",
+            "LENA_PACS",
+            "-k",
+            "PatientName",
+            "-k",
+            "AccessionNumber",
+        ]
         for key in keys:
             args += ["-k", key]
         return dcmtk(*args, "127.0.0.1", str(node.port))
 
-    ct = query("(0040,0100)[0].Modality=CT", "(0040,0100)[0].ScheduledStationAETitle=CT_SCANNER",
-               "(0040,0100)[0].ScheduledProcedureStepStartDate=20250301-20250302")  # fmt: skip
+    ct = query(
+        "(0040,0100)[0].Modality=CT",
+        "(0040,0100)[0].ScheduledStationAETitle=CT_SCANNER",
+        "(0040,0100)[0].ScheduledProcedureStepStartDate=20250301-20250302",
+    )
     assert ct.returncode == 0, ct.stdout
     assert "WORK^LIST" in ct.stdout and "OTHER^ONE" not in ct.stdout
     wrong_station = query("(0040,0100)[0].ScheduledStationAETitle=CT_SCANNR")
@@ -195,10 +323,26 @@ def test_movescu_to_an_unknown_destination_gets_a801_and_to_a_known_one_receives
     import subprocess
 
     datasets, paths = ct_study
-    assert dcmtk("storescu", "-aec", "LENA_PACS", "+sd", "127.0.0.1", str(node.port), str(paths[0].parent)).returncode == 0
+    assert (
+        dcmtk("storescu", "-aec", "LENA_PACS", "+sd", "127.0.0.1", str(node.port), str(paths[0].parent)).returncode == 0
+    )
     study_uid = datasets[0].StudyInstanceUID
-    unknown = dcmtk("movescu", "-S", "-aet", "WS", "-aem", "WS", "-aec", "LENA_PACS", "-k", "QueryRetrieveLevel=STUDY",
-                    "-k", f"StudyInstanceUID={study_uid}", "127.0.0.1", str(node.port))  # fmt: skip
+    unknown = dcmtk(
+        "movescu",
+        "-S",
+        "-aet",
+        "WS",
+        "-aem",
+        "WS",
+        "-aec",
+        "LENA_PACS",
+        "-k",
+        "QueryRetrieveLevel=STUDY",
+        "-k",
+        f"StudyInstanceUID={study_uid}",
+        "127.0.0.1",
+        str(node.port),
+    )
     assert "Move response with error status (Refused: MoveDestinationUnknown)" in unknown.stdout
 
     with socket.socket() as s:
@@ -210,10 +354,26 @@ def test_movescu_to_an_unknown_destination_gets_a801_and_to_a_known_one_receives
     out.mkdir()
     receiver = subprocess.Popen(["storescp", "-aet", "WS", "-od", str(out), str(receive_port)])
     try:
-        wait_for(lambda: dcmtk("echoscu", "-aec", "WS", "127.0.0.1", str(receive_port)).returncode == 0, what="storescp")
-        moved = dcmtk("movescu", "-v", "-S", "-aet", "WS", "-aem", "WS", "-aec", "LENA_PACS",
-                      "-k", "QueryRetrieveLevel=STUDY", "-k", f"StudyInstanceUID={study_uid}", "127.0.0.1",
-                      str(node.port))  # fmt: skip
+        wait_for(
+            lambda: dcmtk("echoscu", "-aec", "WS", "127.0.0.1", str(receive_port)).returncode == 0, what="storescp"
+        )
+        moved = dcmtk(
+            "movescu",
+            "-v",
+            "-S",
+            "-aet",
+            "WS",
+            "-aem",
+            "WS",
+            "-aec",
+            "LENA_PACS",
+            "-k",
+            "QueryRetrieveLevel=STUDY",
+            "-k",
+            f"StudyInstanceUID={study_uid}",
+            "127.0.0.1",
+            str(node.port),
+        )
     finally:
         receiver.terminate()
         receiver.wait(10)
@@ -234,12 +394,29 @@ def test_movescu_to_an_unknown_destination_gets_a801_and_to_a_known_one_receives
 
 def test_getscu_retrieves_a_study_on_the_same_association(node, nodehost, ct_study, tmp_path):
     datasets, paths = ct_study
-    assert dcmtk("storescu", "-aec", "LENA_PACS", "+sd", "127.0.0.1", str(node.port), str(paths[0].parent)).returncode == 0
+    assert (
+        dcmtk("storescu", "-aec", "LENA_PACS", "+sd", "127.0.0.1", str(node.port), str(paths[0].parent)).returncode == 0
+    )
     out = tmp_path / "got"
     out.mkdir()
-    got = dcmtk("getscu", "-S", "-aet", "WS", "-aec", "LENA_PACS", "-od", str(out), "-k", "QueryRetrieveLevel=SERIES",
-                "-k", f"StudyInstanceUID={datasets[0].StudyInstanceUID}",
-                "-k", f"SeriesInstanceUID={datasets[0].SeriesInstanceUID}", "127.0.0.1", str(node.port))  # fmt: skip
+    got = dcmtk(
+        "getscu",
+        "-S",
+        "-aet",
+        "WS",
+        "-aec",
+        "LENA_PACS",
+        "-od",
+        str(out),
+        "-k",
+        "QueryRetrieveLevel=SERIES",
+        "-k",
+        f"StudyInstanceUID={datasets[0].StudyInstanceUID}",
+        "-k",
+        f"SeriesInstanceUID={datasets[0].SeriesInstanceUID}",
+        "127.0.0.1",
+        str(node.port),
+    )
     assert got.returncode == 0, got.stdout
     assert {dcmread(p).SOPInstanceUID for p in out.iterdir()} == {ds.SOPInstanceUID for ds in datasets[:3]}
 
@@ -252,9 +429,7 @@ def test_over_quota_the_node_answers_a700_out_of_resources(node, nodehost, ct_st
     assert "Received Store Response (Refused: OutOfResources)" in result.stdout, result.stdout
     nodehost.flush()
     assert StoredInstance.objects.filter(node=node).count() == 4
-    statuses_seen = set(
-        AssociationLog.objects.filter(node=node).values_list("messages__status", flat=True)
-    )
+    statuses_seen = set(AssociationLog.objects.filter(node=node).values_list("messages__status", flat=True))
     assert 0xA700 in statuses_seen
 
 

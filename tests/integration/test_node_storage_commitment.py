@@ -53,8 +53,20 @@ def node(nodehost, learner):
 def test_commitment_is_confirmed_by_an_n_event_report_on_a_new_association(node, nodehost, tmp_path):
     datasets = study(seed=31, series=1, images=2)
     paths = write_study(datasets, tmp_path / "study")
-    assert dcmtk("storescu", "-aet", "MODALITY", "-aec", "LENA_PACS", "+sd", "127.0.0.1", str(node.port),
-                 str(paths[0].parent)).returncode == 0  # fmt: skip
+    assert (
+        dcmtk(
+            "storescu",
+            "-aet",
+            "MODALITY",
+            "-aec",
+            "LENA_PACS",
+            "+sd",
+            "127.0.0.1",
+            str(node.port),
+            str(paths[0].parent),
+        ).returncode
+        == 0
+    )
     nodehost.flush()
 
     reports: queue.Queue[tuple[int, Dataset, str]] = queue.Queue()
@@ -67,6 +79,7 @@ def test_commitment_is_confirmed_by_an_n_event_report_on_a_new_association(node,
     receiver = AE(ae_title="MODALITY")
     receiver.add_supported_context(StorageCommitmentPushModel, scu_role=True, scp_role=True)
     server = receiver.start_server(("127.0.0.1", port), block=False, evt_handlers=[(evt.EVT_N_EVENT_REPORT, on_report)])
+    assert server is not None
     try:
         services.known_ae_add(node=node, ae_title="MODALITY", host="127.0.0.1", port=port)
         wait_running(node)

@@ -32,12 +32,14 @@ def test_the_node_moves_a_study_from_orthanc_to_itself(node, nodehost, orthanc, 
     known = services.known_ae_add(node=node, ae_title="ORTHANC", host="127.0.0.1", port=orthanc.dicom_port)
 
     assert services.node_echo(node=node, known=known).ok
-    found = services.node_find(node=node, known=known, level="STUDY",
-                               keys={"PatientID": "ORT-1", "StudyInstanceUID": ""})  # fmt: skip
+    found = services.node_find(
+        node=node, known=known, level="STUDY", keys={"PatientID": "ORT-1", "StudyInstanceUID": ""}
+    )
     assert [m["StudyInstanceUID"] for m in found.matches] == [datasets[0].StudyInstanceUID]
 
-    moved = services.node_move(node=node, known=known, level="STUDY",
-                               keys={"StudyInstanceUID": datasets[0].StudyInstanceUID})  # fmt: skip
+    moved = services.node_move(
+        node=node, known=known, level="STUDY", keys={"StudyInstanceUID": datasets[0].StudyInstanceUID}
+    )
     assert moved.ok, moved.message
     assert (moved.completed, moved.failed) == (4, 0)
     nodehost.flush()
@@ -52,7 +54,9 @@ def test_the_node_moves_a_study_from_orthanc_to_itself(node, nodehost, orthanc, 
 def test_the_node_sends_a_study_to_orthanc(node, nodehost, orthanc, tmp_path):
     datasets = study(seed=22, series=2, images=2, patient_id="SEND-1")
     paths = write_study(datasets, tmp_path / "to-node")
-    assert dcmtk("storescu", "-aec", "LENA_PACS", "+sd", "127.0.0.1", str(node.port), str(paths[0].parent)).returncode == 0
+    assert (
+        dcmtk("storescu", "-aec", "LENA_PACS", "+sd", "127.0.0.1", str(node.port), str(paths[0].parent)).returncode == 0
+    )
     nodehost.flush()
     known = services.known_ae_add(node=node, ae_title="ORTHANC", host="127.0.0.1", port=orthanc.dicom_port)
     result = services.node_send_study(node=node, known=known, study_instance_uid=datasets[0].StudyInstanceUID)

@@ -8,10 +8,11 @@ import socket
 import struct
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydicom import dcmread
-from pydicom.dataset import Dataset
+from pydicom.dataset import Dataset, FileMetaDataset
 from pynetdicom import AE
 
 from labs.dicom.synthetic import study, write_study
@@ -31,10 +32,9 @@ def port_closed(port: int) -> bool:
 
 def test_two_hundred_nodes_start_answer_c_echo_and_stop(nodehost, settings):
     settings.NODE_MAX_PER_LEARNER = 10
-    learners = [UserFactory(username=f"scale{i}") for i in range(20)]
+    learners: list[Any] = [UserFactory(username=f"scale{i}") for i in range(20)]
     nodes = [
-        services.node_create(owner=learners[i % 20], kind=NodeKind.LAB, ae_title=f"NODE{i:03d}")
-        for i in range(200)
+        services.node_create(owner=learners[i % 20], kind=NodeKind.LAB, ae_title=f"NODE{i:03d}") for i in range(200)
     ]
     assert len({n.port for n in nodes}) == 200
     for node in nodes:
@@ -158,7 +158,7 @@ def test_garbage_data_sets_and_path_like_uids_get_failure_statuses(two_nodes, no
 
     evil = good.copy()
     evil.SOPInstanceUID = "1.2.3/../../../../tmp/evil"
-    evil.file_meta = good.file_meta.copy()
+    evil.file_meta = FileMetaDataset(good.file_meta)
     evil.file_meta.MediaStorageSOPInstanceUID = evil.SOPInstanceUID
     status = send_raw_file(victim.port, "VICTIM", file_bytes(evil), good.SOPClassUID, evil.SOPInstanceUID)
     assert status == 0xA900
@@ -200,7 +200,9 @@ def test_a_killed_node_host_comes_back_with_every_node_on_its_port_and_its_data(
         wait_running(node, timeout=60)
     datasets = study(seed=51, series=1, images=3)
     paths = write_study(datasets, tmp_path / "study")
-    assert dcmtk("storescu", "-aec", "KILL0", "+sd", "127.0.0.1", str(nodes[0].port), str(paths[0].parent)).returncode == 0
+    assert (
+        dcmtk("storescu", "-aec", "KILL0", "+sd", "127.0.0.1", str(nodes[0].port), str(paths[0].parent)).returncode == 0
+    )
     wait_for(lambda: StoredInstance.objects.filter(node=nodes[0]).count() == 3, what="index rows")
     first_pid = wait_for(host_process.worker_pid, what="a heartbeat")
 
@@ -210,9 +212,20 @@ def test_a_killed_node_host_comes_back_with_every_node_on_its_port_and_its_data(
         wait_for(lambda node=node: echo_ok(node.port, node.ae_title), timeout=60, what=f"{node.ae_title} back")
         node.refresh_from_db()
     assert [n.port for n in nodes] == [n.port for n in Node.objects.filter(pk__in=[n.pk for n in nodes]).order_by("pk")]
-    found = dcmtk("findscu", "-S", "-aec", "KILL0", "-k", "QueryRetrieveLevel=IMAGE",
-                  "-k", f"StudyInstanceUID={datasets[0].StudyInstanceUID}", "-k", "SOPInstanceUID",
-                  "127.0.0.1", str(nodes[0].port))  # fmt: skip
+    found = dcmtk(
+        "findscu",
+        "-S",
+        "-aec",
+        "KILL0",
+        "-k",
+        "QueryRetrieveLevel=IMAGE",
+        "-k",
+        f"StudyInstanceUID={datasets[0].StudyInstanceUID}",
+        "-k",
+        "SOPInstanceUID",
+        "127.0.0.1",
+        str(nodes[0].port),
+    )
     assert all(ds.SOPInstanceUID in found.stdout for ds in datasets)
 
     # kill -9 of supervisor and worker together, with index rows lost as if still queued: a new host rebuilds them

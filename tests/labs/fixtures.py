@@ -1,4 +1,5 @@
-"""Fixtures and helpers for the labs (imported by the conftest files that need them): a real node host on loopback (in this process or as `manage.py nodehost`), DCMTK."""
+"""Fixtures and helpers for the labs (imported by the conftest files that need them): a real node host on
+loopback (in this process or as `manage.py nodehost`), DCMTK, Orthanc."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from django.db import connection
@@ -18,6 +20,7 @@ from labs.nodes.models import Node, NodeStatus
 
 ROOT = Path(__file__).resolve().parents[2]
 PORTS = (12200, 12999)
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -29,7 +32,7 @@ def node_settings(settings, tmp_path: Path):
     return settings
 
 
-def wait_for(predicate: Callable[[], object], *, timeout: float = 15.0, what: str = "condition") -> object:
+def wait_for(predicate: Callable[[], T | None], *, timeout: float = 15.0, what: str = "condition") -> T:
     """Poll until ``predicate`` is truthy (waiting is not timing: the assertion is on the outcome)."""
     deadline = time.monotonic() + timeout
     while True:
@@ -44,8 +47,10 @@ def wait_for(predicate: Callable[[], object], *, timeout: float = 15.0, what: st
 def wait_running(node: Node, timeout: float = 15.0) -> Node:
     def ready() -> bool:
         node.refresh_from_db()
-        return node.status == NodeStatus.RUNNING and node.applied_revision >= node.revision and (
-            node.applied_reset_epoch >= node.reset_epoch
+        return (
+            node.status == NodeStatus.RUNNING
+            and node.applied_revision >= node.revision
+            and (node.applied_reset_epoch >= node.reset_epoch)
         )
 
     wait_for(ready, timeout=timeout, what=f"node {node.pk} running (status {node.status} {node.status_detail})")
@@ -103,9 +108,14 @@ def dcmtk(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     if shutil.which(tool) is None:
         pytest.fail(f"{tool} is not installed: install dcmtk (python3 manage.py testsuite does it)")
     return subprocess.run(
-        list(args), capture_output=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env=dcmtk_env(), timeout=timeout,
-    )  # fmt: skip
+        list(args),
+        capture_output=False,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=dcmtk_env(),
+        timeout=timeout,
+    )
 
 
 def python_exe() -> str:
@@ -161,7 +171,7 @@ class OrthancPeer:
         import json
         import urllib.request
 
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}{path}", timeout=5) as response:  # noqa: S310
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}{path}", timeout=5) as response:
             return json.loads(response.read())
 
     def stop(self) -> None:
@@ -211,9 +221,12 @@ class NodeHostProcess:
     def start(self) -> None:
         self.log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "manage.py", "nodehost"], cwd=ROOT, env=self.env, stdout=self.log,
+            [sys.executable, "manage.py", "nodehost"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
             stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        )
 
     def worker_pid(self) -> int | None:
         from labs.nodes.models import NodeHost

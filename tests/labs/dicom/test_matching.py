@@ -1,5 +1,7 @@
 """C-FIND matching rules (PS3.4 §C.2.2.2) on records."""
 
+from typing import Any
+
 import pytest
 from pydicom.dataset import Dataset
 
@@ -44,7 +46,7 @@ def worklist_identifier(**sps_keys: str) -> Dataset:
     return ds
 
 
-RECORD = {
+RECORD: dict[str, Any] = {
     "PatientName": "WORK^LIST",
     "ScheduledProcedureStepSequence": [
         {"Modality": "MR", "ScheduledStationAETitle": "MR1", "ScheduledProcedureStepStartDate": "20250301"},

@@ -45,11 +45,18 @@ def test_a_uid_that_is_not_valid_can_never_become_a_path(tmp_path: Path):
 
 
 @pytest.mark.parametrize(
-    "name", ["CT_small.dcm", "MR_small_implicit.dcm", "MR_small_RLE.dcm", "MR_small_jp2klossless.dcm",
-             "ExplVR_BigEnd.dcm", "examples_ybr_color.dcm"],
-)  # fmt: skip
+    "name",
+    [
+        "CT_small.dcm",
+        "MR_small_implicit.dcm",
+        "MR_small_RLE.dcm",
+        "MR_small_jp2klossless.dcm",
+        "ExplVR_BigEnd.dcm",
+        "examples_ybr_color.dcm",
+    ],
+)
 def test_pixel_hash_is_the_hash_of_the_pixel_data_value(name):
-    path = get_testdata_file(name, download=False)
+    path = str(get_testdata_file(name, download=False))
     data = Path(path).read_bytes()
     fp = BytesIO(data)
     ds = dcmread(fp, stop_before_pixels=True)
@@ -58,8 +65,13 @@ def test_pixel_hash_is_the_hash_of_the_pixel_data_value(name):
 
 
 def test_statuses_and_rejections_read_like_dcmtk():
-    assert reject_text(1, 1, 7) == "Result: Rejected Permanent, Source: Service User, Reason: Called AE Title Not Recognized"
-    assert reject_text(2, 3, 2).endswith("Source: Service Provider (Presentation Related), Reason: Local Limit Exceeded")
+    assert (
+        reject_text(1, 1, 7)
+        == "Result: Rejected Permanent, Source: Service User, Reason: Called AE Title Not Recognized"
+    )
+    assert reject_text(2, 3, 2).endswith(
+        "Source: Service Provider (Presentation Related), Reason: Local Limit Exceeded"
+    )
     assert status_info(0xA801).name == "Refused: Move Destination Unknown"
     assert status_info(0xA700).category == "Failure"
     assert status_info(0xC123).category == "Failure"

@@ -34,18 +34,26 @@ def put_study(node: Node, seed: int = 1, images: int = 2) -> list:
         target = objects / f"{__import__('pydicom').dcmread(path).SOPInstanceUID}.dcm"
         path.rename(target)
         row = index_file(target, node_id=node.pk, calling_ae="CT1")
+        assert row is not None
         services.instances_upsert(rows=[row])
     return datasets
 
 
 def put_association(node: Node) -> AssociationLog:
     record = AssociationRecord(
-        node_id=node.pk, direction="in", started_at=timezone.now(), peer_host="127.0.0.1", peer_port=50000,
-        calling_ae="CT1", called_ae=node.ae_title, outcome="accepted", ended_by="release",
+        node_id=node.pk,
+        direction="in",
+        started_at=timezone.now(),
+        peer_host="127.0.0.1",
+        peer_port=50000,
+        calling_ae="CT1",
+        called_ae=node.ae_title,
+        outcome="accepted",
+        ended_by="release",
         proposed=[{"id": 1, "abstract": "1.2.840.10008.5.1.4.1.1.2", "transfer": ["1.2.840.10008.1.2"]}],
         accepted=[{"id": 1, "abstract": "1.2.840.10008.5.1.4.1.1.2", "transfer": "1.2.840.10008.1.2", "result": 0}],
         messages=[DimseRecord("C-STORE", 1, "in", "1.2.840.10008.5.1.4.1.1.2", "1.2.3", status=0xA700, ended=1.0)],
-    )  # fmt: skip
+    )
     services.associations_record(records=[record])
     return AssociationLog.objects.filter(node=node).latest("id")
 
@@ -70,45 +78,78 @@ def test_a_learner_creates_a_node_and_sees_how_to_reach_it(learner_client: Clien
 def console_urls(node: Node, instance_id: int, association_id: int, known_id: int, study_uid: str) -> list[str]:
     base = f"/nodes/{node.pk}"
     return [
-        f"{base}/", f"{base}/state/", f"{base}/settings/", f"{base}/syntaxes/", f"{base}/known-aes/",
-        f"{base}/worklist/", f"{base}/studies/", f"{base}/studies/{study_uid}/", f"{base}/instances/{instance_id}/",
-        f"{base}/instances/{instance_id}/image.png", f"{base}/log/", f"{base}/log/{association_id}/",
+        f"{base}/",
+        f"{base}/state/",
+        f"{base}/settings/",
+        f"{base}/syntaxes/",
+        f"{base}/known-aes/",
+        f"{base}/worklist/",
+        f"{base}/studies/",
+        f"{base}/studies/{study_uid}/",
+        f"{base}/instances/{instance_id}/",
+        f"{base}/instances/{instance_id}/image.png",
+        f"{base}/log/",
+        f"{base}/log/{association_id}/",
         f"{base}/tools/",
-    ]  # fmt: skip
+    ]
 
 
 def console_posts(node: Node, known_id: int) -> list[str]:
     base = f"/nodes/{node.pk}"
     return [
-        f"{base}/start/", f"{base}/stop/", f"{base}/reset/", f"{base}/keep-alive/", f"{base}/delete/",
-        f"{base}/settings/", f"{base}/syntaxes/", f"{base}/known-aes/", f"{base}/known-aes/{known_id}/",
-        f"{base}/known-aes/{known_id}/delete/", f"{base}/worklist/", f"{base}/tools/echo/",
-    ]  # fmt: skip
+        f"{base}/start/",
+        f"{base}/stop/",
+        f"{base}/reset/",
+        f"{base}/keep-alive/",
+        f"{base}/delete/",
+        f"{base}/settings/",
+        f"{base}/syntaxes/",
+        f"{base}/known-aes/",
+        f"{base}/known-aes/{known_id}/",
+        f"{base}/known-aes/{known_id}/delete/",
+        f"{base}/worklist/",
+        f"{base}/tools/echo/",
+    ]
 
 
 def api_gets(node: Node, instance_id: int, association_id: int, study_uid: str) -> list[str]:
     base = f"/api/nodes/{node.pk}"
     return [
-        f"{base}/", f"{base}/known-aes/", f"{base}/worklist/", f"{base}/studies/", f"{base}/studies/{study_uid}/",
-        f"{base}/instances/{instance_id}/tags/", f"{base}/associations/", f"{base}/associations/{association_id}/",
-    ]  # fmt: skip
+        f"{base}/",
+        f"{base}/known-aes/",
+        f"{base}/worklist/",
+        f"{base}/studies/",
+        f"{base}/studies/{study_uid}/",
+        f"{base}/instances/{instance_id}/tags/",
+        f"{base}/associations/",
+        f"{base}/associations/{association_id}/",
+    ]
 
 
 def api_writes(node: Node, known_id: int) -> list[tuple[str, str]]:
     base = f"/api/nodes/{node.pk}"
     return [
-        ("patch", f"{base}/config/"), ("post", f"{base}/start/"), ("post", f"{base}/stop/"),
-        ("post", f"{base}/reset/"), ("post", f"{base}/keep-alive/"), ("post", f"{base}/known-aes/"),
-        ("patch", f"{base}/known-aes/{known_id}/"), ("delete", f"{base}/known-aes/{known_id}/"),
-        ("post", f"{base}/worklist/"), ("post", f"{base}/scu/echo/"), ("post", f"{base}/scu/find/"),
-        ("post", f"{base}/scu/move/"), ("post", f"{base}/scu/send/"), ("delete", f"{base}/"),
-    ]  # fmt: skip
+        ("patch", f"{base}/config/"),
+        ("post", f"{base}/start/"),
+        ("post", f"{base}/stop/"),
+        ("post", f"{base}/reset/"),
+        ("post", f"{base}/keep-alive/"),
+        ("post", f"{base}/known-aes/"),
+        ("patch", f"{base}/known-aes/{known_id}/"),
+        ("delete", f"{base}/known-aes/{known_id}/"),
+        ("post", f"{base}/worklist/"),
+        ("post", f"{base}/scu/echo/"),
+        ("post", f"{base}/scu/find/"),
+        ("post", f"{base}/scu/move/"),
+        ("post", f"{base}/scu/send/"),
+        ("delete", f"{base}/"),
+    ]
 
 
 def test_the_owner_can_open_every_page_and_endpoint(node, learner):
     datasets = put_study(node)
     log = put_association(node)
-    instance = StoredInstance.objects.filter(node=node).first()
+    instance = StoredInstance.objects.filter(node=node).earliest("id")
     known = node.known_aes.get()
     client = signed_in(learner)
     for url in console_urls(node, instance.pk, log.pk, known.pk, datasets[0].StudyInstanceUID):
@@ -123,7 +164,7 @@ def test_the_owner_can_open_every_page_and_endpoint(node, learner):
 def test_another_learner_gets_404_for_every_page_and_endpoint_and_changes_nothing(node, other_learner):
     datasets = put_study(node)
     log = put_association(node)
-    instance = StoredInstance.objects.filter(node=node).first()
+    instance = StoredInstance.objects.filter(node=node).earliest("id")
     known = node.known_aes.get()
     before = (node.revision, node.desired, node.known_aes.count())
     intruder = signed_in(other_learner)
@@ -134,7 +175,9 @@ def test_another_learner_gets_404_for_every_page_and_endpoint_and_changes_nothin
     for url in api_gets(node, instance.pk, log.pk, datasets[0].StudyInstanceUID):
         assert intruder.get(url).status_code == 404, url
     for method, url in api_writes(node, known.pk):
-        response = getattr(intruder, method)(url, data=json.dumps({"known_ae": known.pk}), content_type="application/json")
+        response = getattr(intruder, method)(
+            url, data=json.dumps({"known_ae": known.pk}), content_type="application/json"
+        )
         assert response.status_code == 404, (method, url)
     node.refresh_from_db()
     assert (node.revision, node.desired, node.known_aes.count()) == before
@@ -151,7 +194,7 @@ def test_the_study_browser_shows_thumbnails_and_a_tag_dump(node, learner):
     client = signed_in(learner)
     page = client.get(f"/nodes/{node.pk}/studies/").content.decode()
     assert "TRAINING^PHANTOM" in page and "3 images" in page
-    instance = StoredInstance.objects.filter(node=node).order_by("instance_number").first()
+    instance = StoredInstance.objects.filter(node=node).order_by("instance_number")[0]
     image = client.get(f"/nodes/{node.pk}/instances/{instance.pk}/image.png")
     assert image["Content-Type"] == "image/png" and image.content[:4] == b"\x89PNG"
     dump = client.get(f"/nodes/{node.pk}/instances/{instance.pk}/").content.decode()
@@ -185,10 +228,18 @@ def test_the_ladder_shows_each_request_and_its_status(node, learner):
 
 def test_the_settings_form_shows_the_services_message_for_bad_input(node, learner):
     client = signed_in(learner)
-    response = client.post(f"/nodes/{node.pk}/settings/", {
-        "ae_title": "BAD\\TITLE", "check_called_ae": "on", "max_associations": 4, "max_associations_per_minute": 10,
-        "duplicate_policy": "overwrite", "quota_mb": 10, "quota_instances": 10,
-    })  # fmt: skip
+    response = client.post(
+        f"/nodes/{node.pk}/settings/",
+        {
+            "ae_title": "BAD\\TITLE",
+            "check_called_ae": "on",
+            "max_associations": 4,
+            "max_associations_per_minute": 10,
+            "duplicate_policy": "overwrite",
+            "quota_mb": 10,
+            "quota_instances": 10,
+        },
+    )
     assert response.status_code == 200
     assert "is not valid" in response.content.decode()
 
@@ -201,17 +252,25 @@ def test_a_script_can_configure_a_node_through_the_api(learner):
     base = f"/api/nodes/{node_id}"
     bad = client.patch(f"{base}/config/", {"transfer_syntaxes": ["9.9"]}, content_type="application/json")
     assert bad.status_code == 400 and "Not a transfer syntax" in bad.json()["detail"]
-    ok = client.patch(f"{base}/config/", {"reject_unknown_calling": True, "max_associations": 2},
-                      content_type="application/json")  # fmt: skip
+    ok = client.patch(
+        f"{base}/config/", {"reject_unknown_calling": True, "max_associations": 2}, content_type="application/json"
+    )
     assert ok.status_code == 200 and ok.json()["max_associations"] == 2
-    known = client.post(f"{base}/known-aes/", {"ae_title": "CT1", "host": "127.0.0.1", "port": 104,
-                                               "move_destination": False}, content_type="application/json")  # fmt: skip
+    known = client.post(
+        f"{base}/known-aes/",
+        {"ae_title": "CT1", "host": "127.0.0.1", "port": 104, "move_destination": False},
+        content_type="application/json",
+    )
     assert known.status_code == 201 and known.json()["move_destination"] is False
-    duplicate = client.post(f"{base}/known-aes/", {"ae_title": "CT1", "host": "h", "port": 1},
-                            content_type="application/json")  # fmt: skip
+    duplicate = client.post(
+        f"{base}/known-aes/", {"ae_title": "CT1", "host": "h", "port": 1}, content_type="application/json"
+    )
     assert duplicate.status_code == 400 and "already knows" in duplicate.json()["detail"]
-    wl = client.post(f"{base}/worklist/", {"patient_name": "A^B", "patient_id": "1", "start_date": "2025"},
-                     content_type="application/json")  # fmt: skip
+    wl = client.post(
+        f"{base}/worklist/",
+        {"patient_name": "A^B", "patient_id": "1", "start_date": "2025"},
+        content_type="application/json",
+    )
     assert wl.status_code == 400 and "YYYYMMDD" in wl.json()["detail"]
     detail = client.get(f"{base}/").json()
     assert detail["commands"][0]["command"].startswith("echoscu")
