@@ -143,6 +143,7 @@ def file_bytes(ds: Dataset) -> bytes:
     return buffer.getvalue()
 
 
+@pytest.mark.filterwarnings("ignore:Invalid value for VR UI")
 def test_garbage_data_sets_and_path_like_uids_get_failure_statuses(two_nodes, nodehost, tmp_path):
     victim, bystander = two_nodes
     good = study(seed=41, series=1, images=1)[0]
