@@ -96,16 +96,16 @@ def _open(
         return assoc, record, ""
     if record.outcome == "rejected" and record.reject:
         reason = f"{remote.ae_title} rejected the association: {statuses.reject_text(*record.reject)}."
-    elif record.outcome == "aborted" or assoc.is_aborted:
-        record.outcome = "aborted"
-        reason = f"{remote.ae_title} aborted the association request."
-    else:
+    elif records.record_of(assoc) is None:  # the TCP connection itself failed (EVT_CONN_OPEN never fired)
         record.outcome, record.ended_by = "failed", "connect-failed"
         record.detail = f"connection to {remote.host}:{remote.port} refused or timed out"
         reason = (
             f"Could not connect to {remote.ae_title} at {remote.host}:{remote.port} (refused or timed out): check "
             "the host and port, and that the peer is listening."
         )
+    else:
+        record.outcome = "aborted"
+        reason = f"{remote.ae_title} aborted or did not answer the association request."
     return None, record, reason
 
 

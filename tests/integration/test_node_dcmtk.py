@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from pydicom import dcmread
+from pydicom.dataset import Dataset
 from pydicom.data import get_testdata_file
 
 from labs.dicom.synthetic import study, write_study
@@ -461,3 +462,34 @@ def test_the_association_limit_rejects_2_3_2_local_limit_exceeded(node, nodehost
         held.release()
     assert "Result: Rejected Transient, Source: Service Provider (Presentation Related)" in result.stdout
     assert "Reason: Local Limit Exceeded" in result.stdout
+
+
+def test_too_many_associations_per_minute_are_rejected_as_temporary_congestion(node, nodehost):
+    services.node_configure(node=node, max_associations_per_minute=2)
+    wait_running(node)
+    results = [dcmtk("echoscu", "-aec", "LENA_PACS", "127.0.0.1", str(node.port)) for _ in range(3)]
+    assert [r.returncode == 0 for r in results] == [True, True, False]
+    assert "Reason: Temporary Congestion" in results[2].stdout
+    nodehost.flush()
+    rejected = AssociationLog.objects.get(node=node, outcome="rejected")
+    assert (rejected.reject_result, rejected.reject_source, rejected.reject_reason) == (2, 3, 1)
+
+
+def test_c_get_without_storage_contexts_in_the_scp_role_fails_its_sub_operations(node, nodehost, ct_study):
+    from pynetdicom import AE
+    from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelGet  # type: ignore[attr-defined]
+
+    datasets, paths = ct_study
+    assert dcmtk("storescu", "-aec", "LENA_PACS", "+sd", "127.0.0.1", str(node.port), str(paths[0].parent)).returncode == 0
+    ae = AE(ae_title="NO_ROLE")
+    ae.add_requested_context(StudyRootQueryRetrieveInformationModelGet)  # and no storage context with the SCP role
+    assoc = ae.associate("127.0.0.1", node.port, ae_title="LENA_PACS")
+    assert assoc.is_established
+    query = Dataset()
+    query.QueryRetrieveLevel = "STUDY"
+    query.StudyInstanceUID = datasets[0].StudyInstanceUID
+    responses = list(assoc.send_c_get(query, StudyRootQueryRetrieveInformationModelGet))
+    assoc.release()
+    final = responses[-1][0]
+    assert final.Status in (0xA702, 0xB000)  # sub-operations could not be performed
+    assert int(final.NumberOfFailedSuboperations) == 6

@@ -283,3 +283,26 @@ def test_the_api_schema_stays_valid(learner_client: Client):
     response = learner_client.get("/api/schema/")
     assert response.status_code == 200
     assert b"/api/nodes/{node_id}/scu/move/" in response.content
+
+
+def test_the_console_warns_before_an_idle_node_is_stopped(node, learner, settings):
+    from datetime import timedelta
+
+    settings.NODE_IDLE_MINUTES = 30
+    Node.objects.filter(pk=node.pk).update(last_activity=timezone.now() - timedelta(minutes=25))
+    page = signed_in(learner).get(f"/nodes/{node.pk}/state/").content.decode()
+    assert "this node stops in" in page and "Keep it running" in page
+    signed_in(learner).post(f"/nodes/{node.pk}/keep-alive/")
+    assert "this node stops in" not in signed_in(learner).get(f"/nodes/{node.pk}/state/").content.decode()
+
+
+def test_a_console_tool_reports_an_unreachable_peer_in_plain_words(node, learner):
+    known = node.known_aes.get()
+    services.known_ae_update(known=known, port=9)  # nothing listens on the discard port here
+    response = signed_in(learner).post(
+        f"/nodes/{node.pk}/tools/echo/", {"echo-known": known.pk}, HTTP_HX_REQUEST="true"
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Could not connect to CT1 at 127.0.0.1:9" in body
+    assert AssociationLog.objects.get(node=node, direction="out").outcome == "failed"
