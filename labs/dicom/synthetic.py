@@ -58,7 +58,8 @@ def study(
             ds.SOPClassUID = CT_IMAGE_STORAGE if modality == "CT" else MR_IMAGE_STORAGE
             ds.SOPInstanceUID = _uid(rng)
             ds.StudyDate = ds.SeriesDate = ds.ContentDate = study_date
-            ds.StudyTime = ds.SeriesTime = ds.ContentTime = f"{9 + s:02d}{i:02d}00"
+            ds.StudyTime = ds.SeriesTime = f"{(8 + s) % 24:02d}0000"
+            ds.ContentTime = f"{(8 + s) % 24:02d}{(i // 60) % 60:02d}{i % 60:02d}"
             ds.AccessionNumber = accession
             ds.Modality = modality
             ds.Manufacturer = "PACS Trainer"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from pydicom import dcmread
-from pydicom.dataset import Dataset
 from pydicom.data import get_testdata_file
+from pydicom.dataset import Dataset
 
 from labs.dicom.synthetic import study, write_study
 from labs.nodes import services
@@ -477,10 +477,12 @@ def test_too_many_associations_per_minute_are_rejected_as_temporary_congestion(n
 
 def test_c_get_without_storage_contexts_in_the_scp_role_fails_its_sub_operations(node, nodehost, ct_study):
     from pynetdicom import AE
-    from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelGet  # type: ignore[attr-defined]
+    from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelGet
 
     datasets, paths = ct_study
-    assert dcmtk("storescu", "-aec", "LENA_PACS", "+sd", "127.0.0.1", str(node.port), str(paths[0].parent)).returncode == 0
+    assert (
+        dcmtk("storescu", "-aec", "LENA_PACS", "+sd", "127.0.0.1", str(node.port), str(paths[0].parent)).returncode == 0
+    )
     ae = AE(ae_title="NO_ROLE")
     ae.add_requested_context(StudyRootQueryRetrieveInformationModelGet)  # and no storage context with the SCP role
     assoc = ae.associate("127.0.0.1", node.port, ae_title="LENA_PACS")
