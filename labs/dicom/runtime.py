@@ -45,7 +45,7 @@ class NodeConfig:
     check_calling_host: bool = False
     check_called_ae: bool = True
     max_associations: int = 4
-    max_associations_per_minute: int = 120
+    max_associations_per_minute: int = 600
     duplicate_policy: str = DUPLICATE_OVERWRITE
     quota_bytes: int = 512 * 1024 * 1024
     quota_instances: int = 5000

@@ -8,6 +8,7 @@ against its directory and missing index rows are rebuilt from the files."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import shutil
@@ -204,7 +205,7 @@ class NodeHostService:
             runtime.start()
         except OSError as exc:
             detail = f"cannot listen on port {config.port}: {exc.strerror or exc}"
-            if getattr(exc, "errno", None) == 98:
+            if exc.errno == errno.EADDRINUSE:
                 detail = f"port {config.port} is already used by another program on the node host"
             logger.error("node %s: %s", config.node_id, detail)
             self.state.failures[config.node_id] = _Failure(config.revision, time.monotonic())

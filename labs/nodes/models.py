@@ -56,7 +56,7 @@ class Node(models.Model):
     check_calling_host = models.BooleanField(default=False)
     check_called_ae = models.BooleanField(default=True)
     max_associations = models.PositiveSmallIntegerField(default=4)
-    max_associations_per_minute = models.PositiveIntegerField(default=120)
+    max_associations_per_minute = models.PositiveIntegerField(default=600)
     duplicate_policy = models.CharField(
         max_length=16, choices=DuplicatePolicy.choices, default=DuplicatePolicy.OVERWRITE
     )
