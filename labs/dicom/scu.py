@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pydicom import dcmread
+from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
 from pynetdicom import AE, evt
 from pynetdicom.presentation import build_context
@@ -149,6 +150,8 @@ def _identifier(level: str, keys: dict[str, str], model: str) -> Dataset:
     if model != "worklist":
         ds.QueryRetrieveLevel = level
     for keyword, value in keys.items():
+        if tag_for_keyword(keyword) is None:
+            raise ValueError(f"'{keyword}' is not a DICOM keyword (for example PatientName, StudyInstanceUID)")
         try:
             setattr(ds, keyword, value)
         except (ValueError, TypeError) as exc:

@@ -495,3 +495,40 @@ def test_c_get_without_storage_contexts_in_the_scp_role_fails_its_sub_operations
     final = responses[-1][0]
     assert final.Status in (0xA702, 0xB000)  # sub-operations could not be performed
     assert int(final.NumberOfFailedSuboperations) == 6
+
+
+def test_reset_erases_objects_index_and_log_but_keeps_port_and_settings(node, nodehost, ct_study):
+    from labs.nodes.selectors import node_storage_dir
+
+    services.known_ae_add(node=node, ae_title="KEEP_ME", host="127.0.0.1", port=104)
+    _, paths = ct_study
+    assert dcmtk("storescu", "-aec", "LENA_PACS", "+sd", "127.0.0.1", str(node.port), str(paths[0].parent)).returncode == 0
+    nodehost.flush()
+    assert StoredInstance.objects.filter(node=node).count() == 6
+    port = node.port
+    services.node_reset(node=node)
+    wait_running(node)
+    assert node.port == port and node.known_aes.filter(ae_title="KEEP_ME").exists()
+    assert not StoredInstance.objects.filter(node=node).exists()
+    assert not AssociationLog.objects.filter(node=node).exists()
+    assert list((node_storage_dir(node.pk) / "objects").glob("*.dcm")) == []
+    assert dcmtk("echoscu", "-aec", "LENA_PACS", "127.0.0.1", str(port)).returncode == 0
+
+
+def test_a_deleted_node_stops_listening_and_its_files_go(node, nodehost, ct_study):
+    import socket
+
+    from labs.nodes.selectors import node_storage_dir
+
+    _, paths = ct_study
+    assert dcmtk("storescu", "-aec", "LENA_PACS", "+sd", "127.0.0.1", str(node.port), str(paths[0].parent)).returncode == 0
+    nodehost.flush()
+    directory = node_storage_dir(node.pk)
+    assert directory.exists()
+    services.node_delete(node=node)
+
+    def closed() -> bool:
+        with socket.socket() as s:
+            return s.connect_ex(("127.0.0.1", node.port)) != 0
+
+    wait_for(lambda: closed() and not directory.exists(), what="the port closed and the files removed")

@@ -306,3 +306,14 @@ def test_a_console_tool_reports_an_unreachable_peer_in_plain_words(node, learner
     assert response.status_code == 200
     assert "Could not connect to CT1 at 127.0.0.1:9" in body
     assert AssociationLog.objects.get(node=node, direction="out").outcome == "failed"
+
+
+def test_a_query_with_a_misspelt_keyword_is_a_clear_400(node, learner):
+    known = node.known_aes.get()
+    response = signed_in(learner).post(
+        f"/api/nodes/{node.pk}/scu/find/",
+        {"known_ae": known.pk, "level": "STUDY", "keys": {"PatientsName": "DOE*"}},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "'PatientsName' is not a DICOM keyword" in response.json()["detail"]
