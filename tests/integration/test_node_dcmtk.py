@@ -32,6 +32,11 @@ def node(nodehost, learner):
     return wait_running(node)
 
 
+def send_study(node, paths) -> None:
+    result = dcmtk("storescu", "-aec", "LENA_PACS", "+sd", "127.0.0.1", str(node.port), str(paths[0].parent))
+    assert result.returncode == 0, result.stdout
+
+
 def last_log(node) -> AssociationLog:
     return wait_for(lambda: AssociationLog.objects.filter(node=node).order_by("-id").first(), what="log row")
 
@@ -502,7 +507,7 @@ def test_reset_erases_objects_index_and_log_but_keeps_port_and_settings(node, no
 
     services.known_ae_add(node=node, ae_title="KEEP_ME", host="127.0.0.1", port=104)
     _, paths = ct_study
-    assert dcmtk("storescu", "-aec", "LENA_PACS", "+sd", "127.0.0.1", str(node.port), str(paths[0].parent)).returncode == 0
+    send_study(node, paths)
     nodehost.flush()
     assert StoredInstance.objects.filter(node=node).count() == 6
     port = node.port
@@ -521,7 +526,7 @@ def test_a_deleted_node_stops_listening_and_its_files_go(node, nodehost, ct_stud
     from labs.nodes.selectors import node_storage_dir
 
     _, paths = ct_study
-    assert dcmtk("storescu", "-aec", "LENA_PACS", "+sd", "127.0.0.1", str(node.port), str(paths[0].parent)).returncode == 0
+    send_study(node, paths)
     nodehost.flush()
     directory = node_storage_dir(node.pk)
     assert directory.exists()
