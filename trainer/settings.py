@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "trainer.practice",
     "trainer.exams",
     "trainer.courses",
+    "labs.nodes",
+    "labs.nodehost",
 ]
 
 MIDDLEWARE = [
@@ -292,6 +294,12 @@ NODE_ALLOWED_NETWORKS = [
     ipaddress.ip_network(n) for n in env.list("NODE_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
 ]
 NODE_HOST_HEARTBEAT_SECONDS = env.int("NODE_HOST_HEARTBEAT_SECONDS", default=5)
+NODE_HOST_ID = env.str("NODE_HOST_ID", default="")  # empty: the machine's host name
+NODE_HOST_POLL_SECONDS = env.float("NODE_HOST_POLL_SECONDS", default=0.25)
+NODE_IDLE_MINUTES = env.int("NODE_IDLE_MINUTES", default=120)  # a running node unused this long is stopped
+NODE_IDLE_WARNING_MINUTES = env.int("NODE_IDLE_WARNING_MINUTES", default=15)  # warn the learner this long before
+NODE_LOG_KEEP = env.int("NODE_LOG_KEEP", default=200)  # associations kept in each node's log
+NODE_MAX_PER_LEARNER = env.int("NODE_MAX_PER_LEARNER", default=5)
 if len(NODE_PORT_RANGE) != 2 or NODE_PORT_RANGE[0] > NODE_PORT_RANGE[1]:
     raise ImproperlyConfigured("NODE_PORT_RANGE must be two ports, low,high (e.g. 11200,12199).")
 

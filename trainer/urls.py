@@ -26,6 +26,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("exams/attempts/<int:pk>/submit/", exams_api.AttemptSubmit.as_view(), name="exam-submit"),
     path("exams/attempts/<int:pk>/report/", exams_api.AttemptReport.as_view(), name="exam-report"),
     path("bank/", include("trainer.bank.api_urls")),
+    path("nodes/", include("labs.nodes.api_urls")),
 ]
 
 urlpatterns = [
@@ -37,5 +38,6 @@ urlpatterns = [
     path("bank/", include("trainer.bank.urls")),
     path("media/bank/<str:name>", media_file, name="bank-media"),
     path("admin/", admin.site.urls),
+    path("nodes/", include("labs.nodes.urls")),
     path("api/", include((api_patterns, "api"))),
 ]

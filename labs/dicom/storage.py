@@ -1,0 +1,249 @@
+"""A node's object store: received C-STORE data sets are written as DICOM files (PS3.10) without decoding
+the whole data set, named by validated SOP Instance UIDs, and described by index rows.
+
+Layout: ``<storage root>/<node id>/objects/<SOP Instance UID>.dcm``. The UID is validated against PS3.5 §9.1
+before it becomes a file name, so no received value can name a path."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import struct
+import tempfile
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from pydicom import dcmread
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+
+from labs.dicom import statuses
+from labs.dicom.catalog import DEFLATED_LE, EXPLICIT_VR_BE, IMPLICIT_VR_LE
+from labs.dicom.runtime import (
+    DUPLICATE_KEEP_FIRST,
+    DUPLICATE_REJECT,
+    IndexRow,
+    NodeBackend,
+    NodeConfig,
+)
+from labs.dicom.uids import clean_uid
+
+logger = logging.getLogger(__name__)
+
+OBJECTS_DIR = "objects"
+# Value representations whose values go into the index (PS3.5 §6.2); binary and sequence VRs do not.
+_INDEXED_VRS = {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "PN", "SH", "TM", "UI", "US", "UL", "SS", "SL"}
+_MAX_INDEXED_VALUE = 512
+_PIXEL_TAGS = {b"\xe0\x7f\x10\x00", b"\x7f\xe0\x00\x10"}
+
+
+@dataclass(frozen=True)
+class StoreOutcome:
+    status: int
+    comment: str = ""
+    sop_instance_uid: str = ""
+
+
+def object_path(storage_dir: Path, sop_instance_uid: str) -> Path:
+    """The file of one instance; ``sop_instance_uid`` must already be validated (see :mod:`labs.dicom.uids`)."""
+    if clean_uid(sop_instance_uid) != sop_instance_uid:
+        raise ValueError("not a valid UID")
+    return storage_dir / OBJECTS_DIR / f"{sop_instance_uid}.dcm"
+
+
+def element_text(value: Any) -> str:
+    """A data element value as DICOM text (multiple values joined by backslash, PS3.5 §6.4)."""
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple) or type(value).__name__ == "MultiValue":
+        return "\\".join(element_text(v) for v in value)
+    if isinstance(value, bytes):
+        return value.decode("ascii", "replace")
+    return str(value)
+
+
+def index_attributes(ds: Dataset) -> dict[str, str]:
+    """Top-level text attributes of a data set, keyed by keyword, for C-FIND matching and the browser."""
+    attrs: dict[str, str] = {}
+    for elem in ds:
+        if elem.VR not in _INDEXED_VRS or not elem.keyword or elem.tag.group == 0x0002:
+            continue
+        try:
+            text = element_text(elem.value)
+        except Exception:  # noqa: S112 - a value pydicom cannot convert is left out of the index
+            continue
+        if len(text) <= _MAX_INDEXED_VALUE:
+            attrs[elem.keyword] = text.rstrip("\x00 ")
+    return attrs
+
+
+def pixel_data_hash(data: bytes, offset: int, transfer_syntax: str) -> str:
+    """SHA-256 of the Pixel Data (7FE0,0010) value as received (native or encapsulated, PS3.5 §8, Annex A.4).
+
+    ``offset`` is where ``dcmread(..., stop_before_pixels=True)`` stopped: the start of the element."""
+    head = data[offset : offset + 4]
+    if head not in _PIXEL_TAGS:
+        return ""
+    big = transfer_syntax == EXPLICIT_VR_BE
+    if transfer_syntax == IMPLICIT_VR_LE:
+        (length,) = struct.unpack_from("<L", data, offset + 4)
+        start = offset + 8
+    else:
+        (length,) = struct.unpack_from(">L" if big else "<L", data, offset + 8)
+        start = offset + 12
+    end = _encapsulated_end(data, start) if length == 0xFFFFFFFF else min(len(data), start + length)
+    return hashlib.sha256(memoryview(data)[start:end]).hexdigest()
+
+
+def _encapsulated_end(data: bytes, pos: int) -> int:
+    """Where encapsulated Pixel Data ends: walk the items to the Sequence Delimitation Item (PS3.5 §A.4)."""
+    while pos + 8 <= len(data):
+        group, element, length = struct.unpack_from("<HHL", data, pos)
+        if (group, element) == (0xFFFE, 0xE0DD):
+            return pos
+        if (group, element) != (0xFFFE, 0xE000):
+            break
+        pos += 8 + length
+    return min(pos, len(data))
+
+
+class NodeStore:
+    """The store of one node, shared by all its associations (thread-safe)."""
+
+    def __init__(self, config: NodeConfig, backend: NodeBackend, usage: tuple[int, int] | None = None) -> None:
+        self.config = config
+        self.backend = backend
+        self.objects = config.storage_dir / OBJECTS_DIR
+        self.objects.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self.bytes_used, self.instances = usage if usage is not None else backend.usage(config.node_id)
+
+    def set_usage(self, bytes_used: int, instances: int) -> None:
+        with self._lock:
+            self.bytes_used, self.instances = bytes_used, instances
+
+    def store(
+        self, encoded: bytes, *, command_sop_class: str, command_sop_instance: str, calling_ae: str
+    ) -> StoreOutcome:
+        """Store one C-STORE data set given as a PS3.10 byte stream (preamble, file meta, data set).
+
+        Returns the C-STORE response status (PS3.4 §B.2.3): 0x0000, 0xA700 over quota, 0xA900 bad
+        identifying attributes, 0xC111 duplicate refused, 0xC000 unreadable."""
+        fp = BytesIO(encoded)
+        try:
+            ds = dcmread(fp, stop_before_pixels=True)
+            pixel_offset = fp.tell()
+        except (InvalidDicomError, EOFError, ValueError, KeyError, struct.error, OSError, NotImplementedError) as exc:
+            return StoreOutcome(statuses.UNABLE_TO_PROCESS, f"Cannot read the data set: {exc}"[:64])
+        meta = ds.file_meta
+        transfer_syntax = str(getattr(meta, "TransferSyntaxUID", ""))
+        sop_uid = clean_uid(ds.get("SOPInstanceUID"))
+        sop_class = clean_uid(ds.get("SOPClassUID"))
+        study_uid = clean_uid(ds.get("StudyInstanceUID"))
+        series_uid = clean_uid(ds.get("SeriesInstanceUID"))
+        if not (sop_uid and sop_class and study_uid and series_uid):
+            return StoreOutcome(statuses.IDENTIFIER_MISMATCH, "Missing or invalid SOP/Study/Series UID")
+        if sop_uid != clean_uid(command_sop_instance) or sop_class != clean_uid(command_sop_class):
+            return StoreOutcome(statuses.IDENTIFIER_MISMATCH, "Data set UIDs differ from the C-STORE command")
+        try:
+            attrs = index_attributes(ds)
+            if transfer_syntax == DEFLATED_LE:
+                full = dcmread(BytesIO(encoded))
+                pixels = full.get("PixelData")
+                pixel_hash = hashlib.sha256(pixels).hexdigest() if isinstance(pixels, bytes) else ""
+            else:
+                pixel_hash = pixel_data_hash(encoded, pixel_offset, transfer_syntax)
+        except Exception as exc:
+            return StoreOutcome(statuses.UNABLE_TO_PROCESS, f"Cannot read the data set: {exc}"[:64])
+        return self._commit(
+            encoded, sop_uid, sop_class, study_uid, series_uid, transfer_syntax, pixel_hash, attrs, calling_ae
+        )
+
+    def _commit(
+        self,
+        encoded: bytes,
+        sop_uid: str,
+        sop_class: str,
+        study_uid: str,
+        series_uid: str,
+        transfer_syntax: str,
+        pixel_hash: str,
+        attrs: dict[str, str],
+        calling_ae: str,
+    ) -> StoreOutcome:
+        target = object_path(self.config.storage_dir, sop_uid)
+        size = len(encoded)
+        fd, tmp_name = tempfile.mkstemp(dir=self.objects, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(encoded)
+            with self._lock:
+                old_size = target.stat().st_size if target.exists() else None
+                if old_size is not None:
+                    if self.config.duplicate_policy == DUPLICATE_REJECT:
+                        return StoreOutcome(statuses.DUPLICATE_REFUSED, "Duplicate SOP Instance refused", sop_uid)
+                    if self.config.duplicate_policy == DUPLICATE_KEEP_FIRST:
+                        return StoreOutcome(statuses.SUCCESS, "Duplicate ignored: first copy kept", sop_uid)
+                new_bytes = self.bytes_used + size - (old_size or 0)
+                new_count = self.instances + (0 if old_size is not None else 1)
+                if new_bytes > self.config.quota_bytes or new_count > self.config.quota_instances:
+                    return StoreOutcome(statuses.OUT_OF_RESOURCES, "Node storage quota exceeded", sop_uid)
+                os.replace(tmp_name, target)
+                self.bytes_used, self.instances = new_bytes, new_count
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp_name)
+        self.backend.record_instance(
+            IndexRow(
+                node_id=self.config.node_id,
+                sop_instance_uid=sop_uid,
+                sop_class_uid=sop_class,
+                transfer_syntax_uid=transfer_syntax,
+                study_instance_uid=study_uid,
+                series_instance_uid=series_uid,
+                relpath=f"{OBJECTS_DIR}/{sop_uid}.dcm",
+                size=size,
+                pixel_hash=pixel_hash,
+                calling_ae=calling_ae,
+                attrs=attrs,
+                received_at=datetime.now(UTC),
+            )
+        )
+        return StoreOutcome(statuses.SUCCESS, "", sop_uid)
+
+
+def index_file(path: Path, *, node_id: int, calling_ae: str = "") -> IndexRow | None:
+    """Index row for a file already in a node's store (used to rebuild the index after a crash)."""
+    sop_uid = clean_uid(path.name.removesuffix(".dcm"))
+    if sop_uid is None:
+        return None
+    try:
+        data = path.read_bytes()
+        fp = BytesIO(data)
+        ds = dcmread(fp, stop_before_pixels=True)
+        offset = fp.tell()
+        ts = str(getattr(ds.file_meta, "TransferSyntaxUID", ""))
+        pixel_hash = pixel_data_hash(data, offset, ts) if ts != DEFLATED_LE else ""
+    except Exception:
+        logger.warning("cannot re-index %s", path, exc_info=True)
+        return None
+    return IndexRow(
+        node_id=node_id,
+        sop_instance_uid=sop_uid,
+        sop_class_uid=clean_uid(ds.get("SOPClassUID")) or "",
+        transfer_syntax_uid=ts,
+        study_instance_uid=clean_uid(ds.get("StudyInstanceUID")) or "",
+        series_instance_uid=clean_uid(ds.get("SeriesInstanceUID")) or "",
+        relpath=f"{OBJECTS_DIR}/{sop_uid}.dcm",
+        size=len(data),
+        pixel_hash=pixel_hash,
+        calling_ae=calling_ae,
+        attrs=index_attributes(ds),
+        received_at=datetime.fromtimestamp(path.stat().st_mtime, UTC),
+    )
