@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from labs.nodes.services import known_ae_add, node_create, worklist_item_add
 from tests.conftest import signed_in
 from tests.factories import InstructorFactory, UserFactory
 from tests.trainer.exams.conftest import make_blueprint
@@ -72,6 +73,10 @@ def _build_world() -> World:
     active = exam_start(learner=learner, blueprint=blueprint, seed=1)
     done = exam_submit(attempt=exam_start(learner=learner, blueprint=make_blueprint("acl2", {"dicomweb": 1}, pilot=0)))
     item_id = session.queue[0]
+    node = node_create(owner=learner, start=False)
+    known = known_ae_add(node=node, ae_title="PEER_AE", host="127.0.0.1", port=11112)
+    worklist = worklist_item_add(node=node, patient_name="DOE^JANE", patient_id="MRN1")
+    n = node.pk
     c, a = course.code, assignment.pk
     kwargs: dict[str, dict[str, Any]] = {
         "accounts:password-reset-confirm": {"uidb64": "MQ", "token": "bad-token"},
@@ -121,6 +126,20 @@ def _build_world() -> World:
                 "api:bank:item-history",
             )
         },
+        **{name: {"node_id": n} for name in NODE_ROUTES},
+        "nodes:known-ae-edit": {"node_id": n, "known_id": known.pk},
+        "nodes:known-ae-delete": {"node_id": n, "known_id": known.pk},
+        "api:nodes:known-ae": {"node_id": n, "known_id": known.pk},
+        "nodes:worklist-delete": {"node_id": n, "item_id": worklist.pk},
+        "api:nodes:worklist-item": {"node_id": n, "item_id": worklist.pk},
+        "nodes:study": {"node_id": n, "study_uid": "1.2.3"},
+        "api:nodes:study": {"node_id": n, "study_uid": "1.2.3"},
+        "nodes:instance": {"node_id": n, "instance_id": 999999},
+        "nodes:thumbnail": {"node_id": n, "instance_id": 999999},
+        "api:nodes:instance-tags": {"node_id": n, "instance_id": 999999},
+        "nodes:association": {"node_id": n, "association_id": 999999},
+        "api:nodes:association": {"node_id": n, "association_id": 999999},
+        "nodes:tool": {"node_id": n, "tool": "echo"},
         "bank:blueprint-edit": {"code": blueprint.code},
         "api:bank:blueprint-update": {"code": blueprint.code},
     }
@@ -147,6 +166,16 @@ COURSE_MEMBER = expect(302, 404, 404, 200, 200)
 API_PUBLIC = expect(200, 200, 200, 200, 200)
 API_SIGNED_IN = expect(403, 200, 200, 200, 200)
 API_OWNS = expect(403, 404, 404, 200, 404)
+NOBODY_FINDS = expect(302, 404, 404, 404, 404)  # a sub-object that does not exist: 404 for everyone
+API_NOBODY_FINDS = expect(403, 404, 404, 404, 404)
+API_OWNS_WRITE = expect(403, 404, 404, {200, 201, 202, 204, 400}, 404)
+NODE_ROUTES = (
+    "nodes:detail", "nodes:state", "nodes:start", "nodes:stop", "nodes:reset", "nodes:keep-alive", "nodes:delete",
+    "nodes:settings", "nodes:syntaxes", "nodes:known-aes", "nodes:worklist", "nodes:studies", "nodes:log",
+    "nodes:tools", "api:nodes:detail", "api:nodes:config", "api:nodes:start", "api:nodes:stop", "api:nodes:reset",
+    "api:nodes:keep-alive", "api:nodes:known-aes", "api:nodes:worklist", "api:nodes:studies",
+    "api:nodes:associations", "api:nodes:scu-echo", "api:nodes:scu-find", "api:nodes:scu-move", "api:nodes:scu-send",
+)  # fmt: skip
 # The bank is shared by every instructor on the platform; learners never reach it.
 INSTRUCTORS = expect(302, 403, 200, 403, 200)
 INSTRUCTORS_POST = expect(302, 403, {200, 302, 400}, 403, {200, 302, 400})
@@ -208,6 +237,50 @@ MATRIX: dict[str, tuple[str, dict[str, set[int]]]] = {
     "api:exam-question": ("get", API_OWNS),
     "api:exam-submit": ("post", API_OWNS),
     "api:exam-report": ("get", API_OWNS),
+    "nodes:list": ("get", SIGNED_IN),
+    "nodes:detail": ("get", LEARNER_OWNS),
+    "nodes:state": ("get", LEARNER_OWNS),
+    "nodes:start": ("post", LEARNER_OWNS_POST),
+    "nodes:stop": ("post", LEARNER_OWNS_POST),
+    "nodes:reset": ("post", LEARNER_OWNS_POST),
+    "nodes:keep-alive": ("post", LEARNER_OWNS_POST),
+    "nodes:delete": ("post", LEARNER_OWNS_POST),
+    "nodes:settings": ("get", LEARNER_OWNS),
+    "nodes:syntaxes": ("get", LEARNER_OWNS),
+    "nodes:known-aes": ("get", LEARNER_OWNS),
+    "nodes:known-ae-edit": ("post", LEARNER_OWNS_POST),
+    "nodes:known-ae-delete": ("post", LEARNER_OWNS_POST),
+    "nodes:worklist": ("get", LEARNER_OWNS),
+    "nodes:worklist-delete": ("post", LEARNER_OWNS_POST),
+    "nodes:studies": ("get", LEARNER_OWNS),
+    "nodes:study": ("get", NOBODY_FINDS),
+    "nodes:instance": ("get", NOBODY_FINDS),
+    "nodes:thumbnail": ("get", NOBODY_FINDS),
+    "nodes:log": ("get", LEARNER_OWNS),
+    "nodes:association": ("get", NOBODY_FINDS),
+    "nodes:tools": ("get", LEARNER_OWNS),
+    "nodes:tool": ("get", LEARNER_OWNS),
+    "api:nodes:list": ("get", API_SIGNED_IN),
+    "api:nodes:catalog": ("get", API_SIGNED_IN),
+    "api:nodes:detail": ("get", API_OWNS),
+    "api:nodes:config": ("patch", API_OWNS_WRITE),
+    "api:nodes:start": ("post", API_OWNS_WRITE),
+    "api:nodes:stop": ("post", API_OWNS_WRITE),
+    "api:nodes:reset": ("post", API_OWNS_WRITE),
+    "api:nodes:keep-alive": ("post", API_OWNS_WRITE),
+    "api:nodes:known-aes": ("get", API_OWNS),
+    "api:nodes:known-ae": ("patch", API_OWNS_WRITE),
+    "api:nodes:worklist": ("get", API_OWNS),
+    "api:nodes:worklist-item": ("delete", API_OWNS_WRITE),
+    "api:nodes:studies": ("get", API_OWNS),
+    "api:nodes:study": ("get", API_NOBODY_FINDS),
+    "api:nodes:instance-tags": ("get", API_NOBODY_FINDS),
+    "api:nodes:associations": ("get", API_OWNS),
+    "api:nodes:association": ("get", API_NOBODY_FINDS),
+    "api:nodes:scu-echo": ("post", API_OWNS_WRITE),
+    "api:nodes:scu-find": ("post", API_OWNS_WRITE),
+    "api:nodes:scu-move": ("post", API_OWNS_WRITE),
+    "api:nodes:scu-send": ("post", API_OWNS_WRITE),
     "bank:items": ("get", INSTRUCTORS),
     "bank:item-new": ("get", INSTRUCTORS),
     "bank:item-edit": ("get", INSTRUCTORS),
