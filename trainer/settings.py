@@ -67,11 +67,14 @@ INSTALLED_APPS = [
     "trainer.practice",
     "trainer.exams",
     "trainer.courses",
+    "lti_tool",
+    "trainer.lti",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "trainer.lti.middleware.LtiCookieMiddleware",  # response phase after sessions/CSRF: SameSite=None for LTI
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -79,6 +82,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "trainer.lti.middleware.LtiFrameMiddleware",  # response phase before CSP/X-Frame-Options: LMS may frame
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -282,6 +286,14 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     if env.bool("BEHIND_TLS_PROXY", default=False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- LTI 1.3 tool (trainer/lti, on django-lti + pylti1p3) -------------------------------------------------------
+LTI_DEFAULT_TRACK = env.str("LTI_DEFAULT_TRACK", default="CIIP")  # track of courses created for LMS contexts
+LTI_HTTP_TIMEOUT_SECONDS = env.float("LTI_HTTP_TIMEOUT_SECONDS", default=15.0)  # calls to the platform
+LTI_PASSBACK_MAX_RETRIES = env.int("LTI_PASSBACK_MAX_RETRIES", default=10)
+LTI_PASSBACK_RETRY_BASE_SECONDS = env.float("LTI_PASSBACK_RETRY_BASE_SECONDS", default=30.0)
+# Keep the longest wait under the broker's visibility timeout (3600 s) so a waiting retry is not delivered twice.
+LTI_PASSBACK_RETRY_MAX_SECONDS = min(env.float("LTI_PASSBACK_RETRY_MAX_SECONDS", default=1800.0), 3000.0)
 
 # --- labs: the node host -----------------------------------------------------------------------------------
 NODE_HOST_BIND = env.str("NODE_HOST_BIND", default="127.0.0.1")

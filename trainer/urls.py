@@ -32,6 +32,7 @@ urlpatterns = [
     path("practice/", include("trainer.practice.urls")),
     path("exams/", include("trainer.exams.urls")),
     path("courses/", include("trainer.courses.urls")),
+    path("lti/", include("trainer.lti.urls")),
     path("admin/", admin.site.urls),
     path("api/", include((api_patterns, "api"))),
 ]
