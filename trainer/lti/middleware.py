@@ -36,10 +36,7 @@ class LtiFrameMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
-        if getattr(response, "_lti_frame_any", False):
-            response.xframe_options_exempt = True  # type: ignore[attr-defined]
-            return response
-        origins = embed_origins(request)
+        origins = ["*"] if getattr(response, "_lti_frame_any", False) else embed_origins(request)
         if origins:
             replace = dict(getattr(response, "_csp_replace", None) or {})
             replace["frame-ancestors"] = origins

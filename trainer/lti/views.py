@@ -54,6 +54,8 @@ _REASONS = {
     "Invalid Nonce": "the nonce was not issued by this tool (or has expired)",
     "Missing id_token": "the launch has no id_token",
     "Unable to find deployment": "the deployment id is not known for this registration",
+    "cookie session-id": "the browser did not send the login cookies (third-party cookies blocked?); open "
+    "PACS Trainer in a new window from the LMS",
 }
 
 
