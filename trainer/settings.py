@@ -256,6 +256,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "PlatformRoleEnum": "trainer.accounts.models.Role",
+        "CourseRoleEnum": "trainer.courses.models.CourseRole",
+    },
 }
 
 # --- security headers --------------------------------------------------------------------------------------
