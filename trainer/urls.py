@@ -30,9 +30,7 @@ api_patterns = [
     path("courses/<slug:code>/enrollments/", courses_api.EnrollmentListCreate.as_view(), name="course-enrollments"),
     path("courses/<slug:code>/enrollments/import/", courses_api.RosterImport.as_view(), name="course-roster"),
     path("courses/<slug:code>/assignments/", courses_api.AssignmentListCreate.as_view(), name="course-assignments"),
-    path(
-        "courses/<slug:code>/assignments/<int:pk>/", courses_api.AssignmentDetail.as_view(), name="course-assignment"
-    ),
+    path("courses/<slug:code>/assignments/<int:pk>/", courses_api.AssignmentDetail.as_view(), name="course-assignment"),
     path(
         "courses/<slug:code>/assignments/<int:pk>/item-analysis/",
         courses_api.ItemAnalysisView.as_view(),

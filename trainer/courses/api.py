@@ -178,7 +178,14 @@ class RosterReportOut(serializers.Serializer[object]):
     created = serializers.ListField(child=serializers.CharField())
     enrolled = serializers.ListField(child=serializers.CharField())
     already = serializers.ListField(child=serializers.CharField())
-    errors = serializers.ListField(child=serializers.CharField(), help_text="Every bad row, with its line.")
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        fields = super().get_fields()
+        # declared here: a class attribute named ``errors`` would hide ``Serializer.errors``
+        fields["errors"] = serializers.ListField(
+            child=serializers.CharField(), help_text="Every bad row, with its line."
+        )
+        return fields
 
 
 class RosterImport(InstructorView):
@@ -204,8 +211,10 @@ class AssignmentOut(serializers.ModelSerializer[Assignment]):
 
     class Meta:
         model = Assignment
-        fields = ("id", "title", "kind", "blueprint", "exam_form", "practice_count", "practice_domains", "lab_slug",
-                  "opens_at", "due_at", "attempts_allowed", "time_limit_minutes", "points", "published", "created")  # fmt: skip
+        fields = (
+            "id", "title", "kind", "blueprint", "exam_form", "practice_count", "practice_domains", "lab_slug",
+            "opens_at", "due_at", "attempts_allowed", "time_limit_minutes", "points", "published", "created",
+        )  # fmt: skip
 
 
 class AssignmentIn(serializers.Serializer[object]):
@@ -303,8 +312,9 @@ class AccommodationListSet(InstructorView):
         data = AccommodationIn(data=request.data)
         data.is_valid(raise_exception=True)
         enrollment = (
-            Enrollment.objects.filter(course=course, user__username=data.validated_data["username"],
-                                      role=CourseRole.LEARNER)  # fmt: skip
+            Enrollment.objects.filter(
+                course=course, user__username=data.validated_data["username"], role=CourseRole.LEARNER
+            )
             .select_related("user")
             .first()
         )
@@ -402,7 +412,9 @@ class OverrideOut(serializers.Serializer[object]):
 
 
 class GradeOverrideCreate(InstructorView):
-    @extend_schema(request=OverrideIn, responses={201: OverrideOut}, summary="Override a grade (kept in the audit trail)")
+    @extend_schema(
+        request=OverrideIn, responses={201: OverrideOut}, summary="Override a grade (kept in the audit trail)"
+    )
     def post(self, request: Request, code: str) -> Response:
         course = _taught(request, code)
         data = OverrideIn(data=request.data)
@@ -501,4 +513,3 @@ class CohortReadinessView(InstructorView):
             "labs_not_done": [{"username": u.username, "reasons": r} for u, r in cohort.labs_not_done],
         }
         return Response(CohortReadinessOut(body).data)
-

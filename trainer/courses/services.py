@@ -293,5 +293,7 @@ def course_enroll_by_username(
         raise CourseError(f"No user named {username!r}: import a CSV roster to create accounts.")
     if role not in CourseRole.values:
         raise CourseError(f"role {role!r} is not one of {', '.join(CourseRole.values)}")
-    section = Section.objects.get_or_create(course=course, name=section_name.strip())[0] if section_name.strip() else None
+    section = (
+        Section.objects.get_or_create(course=course, name=section_name.strip())[0] if section_name.strip() else None
+    )
     return course_enroll(course=course, user=user, role=role, section=section)

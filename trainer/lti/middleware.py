@@ -22,8 +22,8 @@ MESSAGES_COOKIE = "messages"
 
 def embed_origins(request: HttpRequest) -> list[str]:
     session = getattr(request, "session", None)
-    if session is None:
-        return []
+    if session is None or (not session.session_key and settings.SESSION_COOKIE_NAME not in request.COOKIES):
+        return []  # no session yet: do not load (and so Vary on) a session just to learn it is not an LTI one
     origins = session.get(EMBED_SESSION_KEY) or []
     return [o for o in origins if isinstance(o, str)]
 

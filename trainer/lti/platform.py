@@ -12,7 +12,9 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from lti_tool.models import LtiLaunch, LtiRegistration
 from lti_tool.utils import DjangoToolConfig
-from pylti1p3.contrib.django import DjangoCacheDataStorage, DjangoMessageLaunch, DjangoOIDCLogin
+from pylti1p3.contrib.django.launch_data_storage.cache import DjangoCacheDataStorage
+from pylti1p3.contrib.django.message_launch import DjangoMessageLaunch
+from pylti1p3.contrib.django.oidc_login import DjangoOIDCLogin
 from pylti1p3.service_connector import ServiceConnector
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
@@ -39,7 +41,7 @@ NRPS_MEDIA_TYPE = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
 class TimeoutSession(requests.Session):
     """pylti1p3 calls ``requests`` without a timeout; a platform that never answers must not hold a worker."""
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", settings.LTI_HTTP_TIMEOUT_SECONDS)
         return super().request(method, url, *args, **kwargs)
 
@@ -67,7 +69,11 @@ class ToolConfig(DjangoToolConfig):  # type: ignore[misc]
 def oidc_login_redirect(request: HttpRequest, *, registration_uuid: str, launch_url: str) -> HttpResponse:
     """Answer a third-party initiated login with the redirect to the platform's auth endpoint (state cookie and
     nonce stored by pylti1p3). No JavaScript cookie check: the CSP allows no inline script."""
-    login = DjangoOIDCLogin(request, ToolConfig(registration_uuid), launch_data_storage=DjangoCacheDataStorage())
+    login = DjangoOIDCLogin(  # type: ignore[no-untyped-call]
+        request,
+        ToolConfig(registration_uuid),
+        launch_data_storage=DjangoCacheDataStorage(),  # type: ignore[no-untyped-call]
+    )
     response: HttpResponse = login.redirect(launch_url)
     return response
 
@@ -75,8 +81,9 @@ def oidc_login_redirect(request: HttpRequest, *, registration_uuid: str, launch_
 def launch_validate(request: HttpRequest) -> LtiLaunch:
     """Validate the id_token POSTed by the platform: state, nonce issued by us, registration by iss + aud,
     signature with the platform's JWKS, exp/iat, deployment, message claims. Raises ``LtiException``."""
-    message_launch = DjangoMessageLaunch(
-        request, ToolConfig(), launch_data_storage=DjangoCacheDataStorage(), requests_session=http_session()
+    storage = DjangoCacheDataStorage()  # type: ignore[no-untyped-call]
+    message_launch = DjangoMessageLaunch(  # type: ignore[no-untyped-call]
+        request, ToolConfig(), launch_data_storage=storage, requests_session=http_session()
     )
     message_launch.validate()
     return LtiLaunch(message_launch)

@@ -4,6 +4,7 @@ deep-link responses, score passback, roster sync, tool key rotation. Views, task
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -41,7 +42,6 @@ from trainer.lti.models import (
     ScorePassback,
 )
 from trainer.lti.platform import (
-    AGS_ENDPOINT,
     AGS_LINEITEM,
     AGS_LINEITEM_READONLY,
     AGS_RESULT_READONLY,
@@ -242,7 +242,9 @@ def _frame_origins(registration: LtiRegistration, claims: Mapping[str, Any]) -> 
     return origins
 
 
-def resource_link_bind(*, launch: LtiLaunch, course: Course, custom: Mapping[str, Any]) -> tuple[Assignment | None, str]:
+def resource_link_bind(
+    *, launch: LtiLaunch, course: Course, custom: Mapping[str, Any]
+) -> tuple[Assignment | None, str]:
     """The assignment a resource link opens: bound on first launch from the custom parameter deep linking put
     on the link (refused if it names an assignment of another course), and the AGS line item the platform
     gives for the link, so that scores can be sent back."""
@@ -307,7 +309,9 @@ def launch_accept(*, launch: LtiLaunch) -> LaunchResult:
         creator=user if role == CourseRole.INSTRUCTOR else None,
     )  # fmt: skip
     enrollment = enrollment_sync(course=course, user=user, role=role)
-    result = LaunchResult(user=user, course=course, role=enrollment.role, frame_origins=_frame_origins(registration, claims))
+    result = LaunchResult(
+        user=user, course=course, role=enrollment.role, frame_origins=_frame_origins(registration, claims)
+    )
     if launch.is_deep_link_launch:
         if enrollment.role not in (CourseRole.INSTRUCTOR, CourseRole.ASSISTANT):
             raise LaunchRefused("Only the course's instructors can place PACS Trainer assignments.")
@@ -334,10 +338,7 @@ def deep_link_response_jwt(
     resources = []
     for a in assignments:
         resource = (
-            DeepLinkResource()
-            .set_url(launch_url)
-            .set_title(a.title)
-            .set_custom_params({CUSTOM_ASSIGNMENT: str(a.pk)})
+            DeepLinkResource().set_url(launch_url).set_title(a.title).set_custom_params({CUSTOM_ASSIGNMENT: str(a.pk)})
         )
         if a.kind in (AssignmentKind.EXAM, AssignmentKind.PRACTICE):
             resource.set_lineitem(
@@ -461,7 +462,8 @@ def passback_send(*, passback_id: int) -> str:
         scopes.append(AGS_LINEITEM_READONLY)
     if context.can_access_results:
         scopes.append(AGS_RESULT_READONLY)
-    ags = AssignmentsGradesService(service_connector(registration), {"scope": scopes, "lineitem": line_item.url})
+    service_data: Any = {"scope": scopes, "lineitem": line_item.url}
+    ags = AssignmentsGradesService(service_connector(registration), service_data)
     ScorePassback.objects.filter(pk=passback.pk).update(tries=F("tries") + 1)
     try:
         ags.put_grade(grade)
@@ -548,9 +550,10 @@ def roster_fetch(*, context: LtiContext) -> tuple[list[dict[str, Any]], int]:
             [NRPS_SCOPE], url, accept=NRPS_MEDIA_TYPE, case_insensitive_headers=True
         )
         body = response["body"]
-        if not isinstance(body, dict) or not isinstance(body.get("members"), list):
+        page = body.get("members") if isinstance(body, dict) else None
+        if not isinstance(page, list):
             raise LtiError(f"The roster page {url} has no members list.")
-        members.extend(m for m in body["members"] if isinstance(m, dict) and m.get("user_id"))
+        members.extend(m for m in page if isinstance(m, dict) and m.get("user_id"))
         pages += 1
         url = _next_page(response["headers"].get("Link"))
     return members, pages
@@ -558,9 +561,7 @@ def roster_fetch(*, context: LtiContext) -> tuple[list[dict[str, Any]], int]:
 
 def roster_sync(*, course_context_id: int) -> RosterSyncReport:
     """Fetch the LMS course's members (NRPS, every page) and enrol or update each one on the course."""
-    link = CourseContext.objects.select_related("course", "context__deployment__registration").get(
-        pk=course_context_id
-    )
+    link = CourseContext.objects.select_related("course", "context__deployment__registration").get(pk=course_context_id)
     context = link.context
     registration = context.deployment.registration
     members, pages = roster_fetch(context=context)
@@ -635,7 +636,7 @@ def tool_key_retire(*, retire_after: timedelta) -> list[str]:
     keys = list(Key.objects.active().order_by("-datetime_created", "-pk"))
     cutoff = timezone.now() - retire_after
     retired = []
-    for newer, older in zip(keys, keys[1:], strict=False):
+    for newer, older in itertools.pairwise(keys):
         if newer.datetime_created <= cutoff:  # ``older`` was superseded before the cutoff
             older.is_active = False
             older.save(update_fields=["is_active", "datetime_modified"])

@@ -28,7 +28,9 @@ def course(bank, instructor) -> Course:  # noqa: F811
 
 @pytest.fixture
 def exam(course, small_blueprint) -> Assignment:  # noqa: F811
-    return Assignment.objects.create(course=course, title="Midterm", kind=AssignmentKind.EXAM, blueprint=small_blueprint)
+    return Assignment.objects.create(
+        course=course, title="Midterm", kind=AssignmentKind.EXAM, blueprint=small_blueprint
+    )
 
 
 def post(client: Client, url: str, data: dict, method: str = "post"):
@@ -47,7 +49,7 @@ def read_endpoints(course: Course, exam: Assignment) -> list[str]:
 def test_access_matrix(course, exam, instructor, learner):
     Enrollment.objects.create(course=course, user=learner, role=CourseRole.LEARNER)
     owner = signed_in(instructor)
-    other = signed_in(InstructorFactory(username="other-prof"))
+    other = signed_in(InstructorFactory.create(username="other-prof"))
     student = signed_in(learner)
     anonymous = Client()
     for url in read_endpoints(course, exam):
@@ -67,7 +69,7 @@ def test_access_matrix(course, exam, instructor, learner):
 
 
 def test_an_assistant_teaches_the_course_through_the_api(course, exam):
-    assistant = UserFactory(username="assist")
+    assistant = UserFactory.create(username="assist")
     Enrollment.objects.create(course=course, user=assistant, role=CourseRole.ASSISTANT)
     client = signed_in(assistant)
     assert client.get(f"/api/courses/{course.code}/gradebook/").status_code == 200
@@ -83,7 +85,7 @@ def test_courses_list_and_create(course, instructor):
     assert Enrollment.objects.get(course__code="pacs-201", user=instructor).role == "instructor"
     duplicate = post(client, "/api/courses/", {"title": "Again", "code": "pacs-201", "track": "CDIP"})
     assert duplicate.status_code == 400
-    other = signed_in(InstructorFactory(username="other-prof"))
+    other = signed_in(InstructorFactory.create(username="other-prof"))
     assert other.get("/api/courses/").json() == []
 
 
@@ -154,7 +156,11 @@ def test_gradebook_json_csv_override_analysis_and_readiness(course, exam, instru
                                                    "percent": 90, "reason": "regrade"})  # fmt: skip
     assert override.status_code == 201
     assert client.get(f"{base}/gradebook/").json()["rows"][0]["cells"][0] == {
-        "assignment": exam.pk, "percent": 90.0, "attempts": 1, "overridden": True, "status": ""
+        "assignment": exam.pk,
+        "percent": 90.0,
+        "attempts": 1,
+        "overridden": True,
+        "status": "",
     }
     csv_response = client.get(f"{base}/gradebook.csv")
     assert csv_response["Content-Type"].startswith("text/csv")
@@ -169,7 +175,7 @@ def test_gradebook_json_csv_override_analysis_and_readiness(course, exam, instru
 
 def test_another_instructor_cannot_see_this_courses_learners_or_grades(course, exam, learner):
     Enrollment.objects.create(course=course, user=learner)
-    other = signed_in(InstructorFactory(username="other-prof"))
+    other = signed_in(InstructorFactory.create(username="other-prof"))
     for url in (f"/api/courses/{course.code}/enrollments/", f"/api/courses/{course.code}/gradebook/"):
         response = other.get(url)
         assert response.status_code == 404

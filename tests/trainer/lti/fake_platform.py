@@ -163,7 +163,9 @@ class FakePlatform:
         """OIDC login, then the platform's form post of a signed id_token to the tool's redirect URI."""
         auth = self.login(client, registration)
         token = self.id_token(nonce=auth["nonce"], **token_args)
-        return client.post(urlsplit(auth["redirect_uri"]).path, {"id_token": token, "state": auth["state"]}, secure=True)
+        return client.post(
+            urlsplit(auth["redirect_uri"]).path, {"id_token": token, "state": auth["state"]}, secure=True
+        )
 
     # ------------------------------------------------------------------------------------------- HTTP endpoints
 
@@ -234,7 +236,9 @@ class FakePlatform:
 
         def callback(request: Any) -> tuple[int, dict[str, str], str]:
             body = request.body or b""
-            reply = self.handle(request.method, request.url, dict(request.headers), body.encode() if isinstance(body, str) else body)
+            reply = self.handle(
+                request.method, request.url, dict(request.headers), body.encode() if isinstance(body, str) else body
+            )
             return reply.status, reply.headers, json.dumps(reply.body)
 
         for method in ("GET", "POST"):
@@ -258,9 +262,9 @@ class FakePlatform:
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST = _reply  # noqa: N815
+            do_GET = do_POST = _reply
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

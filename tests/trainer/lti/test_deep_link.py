@@ -27,6 +27,12 @@ def verify_with_tool_jwks(client: Client, token: str) -> dict:
     return jwt.decode(token, public, algorithms=["RS256"], audience="https://lms.example.edu")
 
 
+def jwt_in(html: str) -> str:
+    match = re.search(r'name="JWT" value="([^"]+)"', html)
+    assert match, html
+    return match.group(1)
+
+
 def deep_link_launch(lms, registration, browser, **kwargs):
     return lms.launch(browser, registration, message_type="LtiDeepLinkingRequest", **kwargs)
 
@@ -46,7 +52,7 @@ def test_an_instructor_places_assignments_and_the_response_verifies_with_the_too
     html = page.content.decode()
     assert 'action="https://lms.example.edu/deep_links"' in html
     assert "form-action 'self' https://lms.example.edu" in page["Content-Security-Policy"]
-    token = re.search(r'name="JWT" value="([^"]+)"', html).group(1)
+    token = jwt_in(html)
     claims = verify_with_tool_jwks(Client(), token)
     assert claims["iss"] == lms.client_id
     assert claims[LTI + "message_type"] == "LtiDeepLinkingResponse"
@@ -55,7 +61,8 @@ def test_an_instructor_places_assignments_and_the_response_verifies_with_the_too
     items = claims[DL + "content_items"]
     assert [i["type"] for i in items] == ["ltiResourceLink", "ltiResourceLink"]
     assert [i["custom"] for i in items] == [
-        {"pacs_trainer_assignment": str(midterm.pk)}, {"pacs_trainer_assignment": str(final.pk)}
+        {"pacs_trainer_assignment": str(midterm.pk)},
+        {"pacs_trainer_assignment": str(final.pk)},
     ]
     assert items[0]["url"].endswith(reverse("lti:launch"))
     assert items[0]["lineItem"] == {"scoreMaximum": 50.0, "label": "Midterm", "resourceId": f"assignment-{midterm.pk}"}
@@ -72,7 +79,7 @@ def test_an_instructor_places_assignments_and_the_response_verifies_with_the_too
 def test_cancel_returns_an_empty_response(lms, registration, browser):
     deep_link_launch(lms, registration, browser, sub="prof", roles=[INSTRUCTOR])
     html = browser.post(reverse("lti:deep-link"), {"cancel": "1"}, secure=True).content.decode()
-    token = re.search(r'name="JWT" value="([^"]+)"', html).group(1)
+    token = jwt_in(html)
     assert verify_with_tool_jwks(Client(), token)[DL + "content_items"] == []
 
 

@@ -64,7 +64,7 @@ def test_a_learner_launch_provisions_enrols_and_lands_on_the_bound_assignment(
 
 
 def test_the_same_person_is_linked_by_issuer_and_sub_never_by_email(lms, registration, browser):
-    existing = UserFactory(username="lena", email="lena@example.org")
+    existing = UserFactory.create(username="lena", email="lena@example.org")
     lms.launch(browser, registration, sub="s-9", email="lena@example.org")
     lms.launch(type(browser)(), registration, sub="s-9", email="lena@example.org")
     users = User.objects.filter(lti_identities__sub="s-9")
@@ -80,8 +80,8 @@ def test_the_context_is_linked_to_one_course_and_roles_are_mapped(lms, registrat
         assert lms.launch(Client(), registration, sub=sub, roles=roles).status_code == 302
     assert CourseContext.objects.count() == 1
     course = linked_course()
-    roles = dict(Enrollment.objects.filter(course=course).values_list("user__lti_identities__sub", "role"))
-    assert roles == {"t-1": "instructor", "t-2": "assistant", "t-3": "learner"}
+    by_sub = dict(Enrollment.objects.filter(course=course).values_list("user__lti_identities__sub", "role"))
+    assert by_sub == {"t-1": "instructor", "t-2": "assistant", "t-3": "learner"}
     assert course.track.code == "CDIP" and course.title == "PACS Administration 101"
     instructor = User.objects.get(lti_identities__sub="t-1")
     assert instructor.is_instructor
@@ -132,7 +132,9 @@ def test_several_audiences_need_azp_naming_the_tool(lms, registration, browser):
 def test_a_replayed_launch_is_refused(lms, registration, browser):
     auth = lms.login(browser, registration)
     token = lms.id_token(nonce=auth["nonce"])
-    assert browser.post(reverse("lti:launch"), {"id_token": token, "state": auth["state"]}, secure=True).status_code == 302
+    assert (
+        browser.post(reverse("lti:launch"), {"id_token": token, "state": auth["state"]}, secure=True).status_code == 302
+    )
     again = browser.post(reverse("lti:launch"), {"id_token": token, "state": auth["state"]}, secure=True)
     assert again.status_code == 403
     assert "already used" in again.content.decode()
@@ -148,7 +150,7 @@ def test_a_launch_without_the_state_cookie_is_refused(lms, registration, browser
     assert "did not send the login cookies" in response.content.decode()
 
 
-def test_an_inactive_deployment_is_refused(lms, bank, browser):  # noqa: F811
+def test_an_inactive_deployment_is_refused(lms, bank, browser):
     registration = lms.register(active_deployment=False)
     response = lms.launch(browser, registration)
     assert response.status_code == 403
@@ -175,8 +177,8 @@ def test_a_link_to_another_courses_assignment_lands_on_the_course(lms, registrat
 
 def test_pages_of_an_lti_session_may_be_framed_by_the_platform_only(lms, registration, browser, learner_client):
     response = lms.launch(browser, registration)
-    session_cookie = response.cookies["sessionid"]
-    assert session_cookie["samesite"] == "None" and session_cookie["secure"]
+    for name in ("sessionid", "csrftoken"):
+        assert response.cookies[name]["samesite"] == "None" and response.cookies[name]["secure"], name
     page = browser.get(response["Location"], secure=True)
     assert "X-Frame-Options" not in page
     assert f"frame-ancestors {lms.base}" in page["Content-Security-Policy"]

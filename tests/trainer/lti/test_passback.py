@@ -18,9 +18,8 @@ pytestmark = pytest.mark.django_db
 
 
 def submit_and_capture(attempt, django_capture_on_commit_callbacks) -> ScorePassback:
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        with transaction.atomic():
-            exam_submit(attempt=attempt)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks, transaction.atomic():
+        exam_submit(attempt=attempt)
     assert len(callbacks) == 1  # queued once, after commit
     return ScorePassback.objects.get(attempt=attempt)
 
@@ -32,10 +31,15 @@ def test_a_503_then_200_is_retried_and_exactly_one_score_is_accepted(
     attempt = answered_attempt(exam, learner, right=4)  # 4 of 5 scored items
     passback = submit_and_capture(attempt, django_capture_on_commit_callbacks)
     lms.score_replies = [503]
-    result = score_passback.apply(args=[passback.pk])
+    result = score_passback.apply(args=(passback.pk,))
     assert result.get() == PassbackStatus.ACCEPTED
     passback.refresh_from_db()
-    assert (passback.status, passback.tries, passback.score_given, passback.score_maximum) == ("accepted", 2, 40.0, 50.0)
+    assert (passback.status, passback.tries, passback.score_given, passback.score_maximum) == (
+        "accepted",
+        2,
+        40.0,
+        50.0,
+    )
     assert len(lms.scores) == 2 and len(lms.accepted_scores) == 1
     score = lms.accepted_scores[0]
     assert score["_url"] == lms.lineitem_url(1) + "/scores"
@@ -48,7 +52,7 @@ def test_a_503_then_200_is_retried_and_exactly_one_score_is_accepted(
     assert "https://purl.imsglobal.org/spec/lti-ags/scope/score" in token_request["scope"].split()
     assert token_request["claims"]["aud"] == lms.token_url
     # a re-delivery of the same message changes nothing
-    assert score_passback.apply(args=[passback.pk]).get() == PassbackStatus.ACCEPTED
+    assert score_passback.apply(args=(passback.pk,)).get() == PassbackStatus.ACCEPTED
     assert len(lms.accepted_scores) == 1
 
 
@@ -67,7 +71,7 @@ def test_the_last_retry_leaves_a_failed_status(lms, registration, small_blueprin
     exam, learner = placed_exam(lms, registration, small_blueprint)
     passback = submit_and_capture(answered_attempt(exam, learner, right=1), django_capture_on_commit_callbacks)
     lms.score_replies = [503, 429, 502, 503]
-    assert score_passback.apply(args=[passback.pk]).get() == PassbackStatus.FAILED
+    assert score_passback.apply(args=(passback.pk,)).get() == PassbackStatus.FAILED
     passback.refresh_from_db()
     assert passback.status == "failed" and passback.tries == 3
     assert "Gave up after 3 tries" in passback.last_error and "502" in passback.last_error
@@ -78,7 +82,7 @@ def test_a_permanent_refusal_is_not_retried(lms, registration, small_blueprint, 
     exam, learner = placed_exam(lms, registration, small_blueprint)
     passback = submit_and_capture(answered_attempt(exam, learner, right=1), django_capture_on_commit_callbacks)
     lms.score_replies = [400]
-    assert score_passback.apply(args=[passback.pk]).get() == PassbackStatus.FAILED
+    assert score_passback.apply(args=(passback.pk,)).get() == PassbackStatus.FAILED
     passback.refresh_from_db()
     assert passback.tries == 1 and "HTTP 400" in passback.last_error
 
@@ -91,7 +95,7 @@ def test_a_grade_override_sends_the_overridden_grade(lms, registration, small_bl
         override = grade_override_set(assignment=exam, learner=learner, percent=90, reason="regrade", by=instructor)
     assert len(callbacks) == 1
     passback = ScorePassback.objects.get(override=override)
-    assert score_passback.apply(args=[passback.pk]).get() == PassbackStatus.ACCEPTED
+    assert score_passback.apply(args=(passback.pk,)).get() == PassbackStatus.ACCEPTED
     assert lms.accepted_scores[-1]["scoreGiven"] == 45.0
 
 

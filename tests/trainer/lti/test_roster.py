@@ -53,12 +53,12 @@ def test_a_sync_updates_roles_and_is_idempotent(lms, lms_course):
     report = roster_sync(course_context_id=link.pk)
     assert report.created == [] and report.enrolled == [] and len(report.updated) == 1
     assert Enrollment.objects.get(user__lti_identities__sub="stud-1").role == "assistant"
-    again = roster_sync_task.apply(args=[link.pk]).get()
+    again = roster_sync_task.apply(args=(link.pk,)).get()
     assert again["created"] == again["enrolled"] == again["updated"] == []
 
 
 def test_the_course_page_offers_the_sync_button_to_instructors(lms, lms_course, django_capture_on_commit_callbacks):
-    browser, link = lms_course
+    browser, _ = lms_course
     course = linked_course()
     page = browser.get(reverse("courses:detail", args=[course.code]), secure=True).content.decode()
     assert "Sync roster from the LMS" in page
