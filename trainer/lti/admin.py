@@ -7,15 +7,25 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from lti_tool.admin import LtiDeploymentInline
 from lti_tool.admin import LtiRegistrationAdmin as BaseRegistrationAdmin
 from lti_tool.models import Key, LtiRegistration
 
 from trainer.lti.models import CourseContext, LtiIdentity, PassbackStatus, PlatformOptions, ScorePassback
 from trainer.lti.services import passback_retry
+
+HTTPS_URLS: dict[Any, dict[str, Any]] = {models.URLField: {"assume_scheme": "https"}}
+
+
+class DeploymentInline(LtiDeploymentInline):  # type: ignore[misc]
+    """Deployment ids the platform uses; a launch from one is accepted only once it is active here."""
+
+    formfield_overrides = HTTPS_URLS
 
 
 class PlatformOptionsInline(admin.StackedInline):  # type: ignore[type-arg]
@@ -33,7 +43,8 @@ class RegistrationAdmin(BaseRegistrationAdmin):  # type: ignore[misc]
     """Register a platform: fill in what the LMS shows for the tool, list its deployment ids (activate each),
     and give the LMS the tool URLs shown below."""
 
-    inlines = [*BaseRegistrationAdmin.inlines, PlatformOptionsInline]
+    inlines = [DeploymentInline, PlatformOptionsInline]
+    formfield_overrides = HTTPS_URLS
     readonly_fields = ("tool_urls",)
     fieldsets = [*BaseRegistrationAdmin.fieldsets, ("For the LMS", {"fields": ["tool_urls"]})]
 
