@@ -9,7 +9,6 @@ from django.test import Client
 from tests.trainer.exams.conftest import small_blueprint  # noqa: F401
 from tests.trainer.lti.fake_platform import FakePlatform
 from tests.trainer.practice.conftest import bank  # noqa: F401
-from trainer.bank.models import Track
 from trainer.courses.models import Assignment, AssignmentKind, Course
 from trainer.lti.selectors import tool_jwks
 
@@ -37,18 +36,14 @@ def browser() -> Client:
     return Client()
 
 
-def linked_course(platform_course_code: str | None = None) -> Course:
+def linked_course() -> Course:
+    """The course the simulated platform's context C1 is linked to."""
     return Course.objects.get(lti_contexts__context__id_on_platform="C1")
 
 
 def make_exam(course: Course, blueprint, title: str = "Midterm") -> Assignment:
     return Assignment.objects.create(course=course, title=title, kind=AssignmentKind.EXAM, blueprint=blueprint,
                                      points=50)  # fmt: skip
-
-
-@pytest.fixture
-def cdip() -> Track:
-    return Track.objects.get(code="CDIP")
 
 
 @pytest.fixture(autouse=True)
