@@ -69,11 +69,14 @@ INSTALLED_APPS = [
     "trainer.courses",
     "labs.nodes",
     "labs.nodehost",
+    "lti_tool",
+    "trainer.lti",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "trainer.lti.middleware.LtiCookieMiddleware",  # response phase after sessions/CSRF: SameSite=None for LTI
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -81,6 +84,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "trainer.lti.middleware.LtiFrameMiddleware",  # response phase before CSP/X-Frame-Options: LMS may frame
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -254,6 +258,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "PlatformRoleEnum": "trainer.accounts.models.Role",
+        "CourseRoleEnum": "trainer.courses.models.CourseRole",
+        "CognitiveLevelEnum": "trainer.bank.models.CognitiveLevel",
+        "QueryLevelEnum": ["PATIENT", "STUDY", "SERIES", "IMAGE"],
+        "NodeKindEnum": "labs.nodes.models.NodeKind",
+        "AssignmentKindEnum": "trainer.courses.models.AssignmentKind",
+    },
 }
 
 # --- security headers --------------------------------------------------------------------------------------
@@ -284,6 +296,14 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     if env.bool("BEHIND_TLS_PROXY", default=False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- LTI 1.3 tool (trainer/lti, on django-lti + pylti1p3) -------------------------------------------------------
+LTI_DEFAULT_TRACK = env.str("LTI_DEFAULT_TRACK", default="CIIP")  # track of courses created for LMS contexts
+LTI_HTTP_TIMEOUT_SECONDS = env.float("LTI_HTTP_TIMEOUT_SECONDS", default=15.0)  # calls to the platform
+LTI_PASSBACK_MAX_RETRIES = env.int("LTI_PASSBACK_MAX_RETRIES", default=10)
+LTI_PASSBACK_RETRY_BASE_SECONDS = env.float("LTI_PASSBACK_RETRY_BASE_SECONDS", default=30.0)
+# Keep the longest wait under the broker's visibility timeout (3600 s) so a waiting retry is not delivered twice.
+LTI_PASSBACK_RETRY_MAX_SECONDS = min(env.float("LTI_PASSBACK_RETRY_MAX_SECONDS", default=1800.0), 3000.0)
 
 # --- labs: the node host -----------------------------------------------------------------------------------
 NODE_HOST_BIND = env.str("NODE_HOST_BIND", default="127.0.0.1")

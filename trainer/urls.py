@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from trainer.bank.views import media_file
 from trainer.core.api import MeView
+from trainer.courses import api as courses_api
 from trainer.exams import api as exams_api
 from trainer.practice import api as practice_api
 
@@ -27,6 +28,24 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("exams/attempts/<int:pk>/report/", exams_api.AttemptReport.as_view(), name="exam-report"),
     path("bank/", include("trainer.bank.api_urls")),
     path("nodes/", include("labs.nodes.api_urls")),
+    path("courses/", courses_api.CourseListCreate.as_view(), name="courses"),
+    path("courses/<slug:code>/", courses_api.CourseDetail.as_view(), name="course"),
+    path("courses/<slug:code>/enrollments/", courses_api.EnrollmentListCreate.as_view(), name="course-enrollments"),
+    path("courses/<slug:code>/enrollments/import/", courses_api.RosterImport.as_view(), name="course-roster"),
+    path("courses/<slug:code>/assignments/", courses_api.AssignmentListCreate.as_view(), name="course-assignments"),
+    path("courses/<slug:code>/assignments/<int:pk>/", courses_api.AssignmentDetail.as_view(), name="course-assignment"),
+    path(
+        "courses/<slug:code>/assignments/<int:pk>/item-analysis/",
+        courses_api.ItemAnalysisView.as_view(),
+        name="course-item-analysis",
+    ),
+    path(
+        "courses/<slug:code>/accommodations/", courses_api.AccommodationListSet.as_view(), name="course-accommodations"
+    ),
+    path("courses/<slug:code>/gradebook/", courses_api.GradebookView.as_view(), name="course-gradebook"),
+    path("courses/<slug:code>/gradebook.csv", courses_api.GradebookCsvView.as_view(), name="course-gradebook-csv"),
+    path("courses/<slug:code>/overrides/", courses_api.GradeOverrideCreate.as_view(), name="course-overrides"),
+    path("courses/<slug:code>/readiness/", courses_api.CohortReadinessView.as_view(), name="course-readiness"),
 ]
 
 urlpatterns = [
@@ -37,6 +56,7 @@ urlpatterns = [
     path("courses/", include("trainer.courses.urls")),
     path("bank/", include("trainer.bank.urls")),
     path("media/bank/<str:name>", media_file, name="bank-media"),
+    path("lti/", include("trainer.lti.urls")),
     path("admin/", admin.site.urls),
     path("nodes/", include("labs.nodes.urls")),
     path("api/", include((api_patterns, "api"))),

@@ -25,7 +25,11 @@ class PlatformTask(Task):  # type: ignore[type-arg]
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.request.id and not self.request.is_eager:
-            deliveries = task_delivery_record(task_id=self.request.id, task_name=self.name)
+            # ``self.retry`` re-sends the message under the same id: count each retry's deliveries apart, so
+            # that a task retrying on purpose is not mistaken for one whose worker keeps dying.
+            retries = self.request.retries or 0
+            key = f"{self.request.id}:{retries}" if retries else self.request.id
+            deliveries = task_delivery_record(task_id=key, task_name=self.name)
             if deliveries > settings.CELERY_TASK_MAX_DELIVERIES:
                 logger.error("%s[%s] delivered %d times; giving up", self.name, self.request.id, deliveries)
                 self.on_delivery_limit(*args, **kwargs)

@@ -229,3 +229,71 @@ def grade_override_set(
     if not Enrollment.objects.filter(course=assignment.course, user=learner, role=CourseRole.LEARNER).exists():
         raise CourseError("That learner is not enrolled in this course.")
     return GradeOverride.objects.create(assignment=assignment, learner=learner, percent=percent, reason=reason, by=by)
+
+
+# ----------------------------------------------------------------------------------------------- assignment CRUD
+
+ASSIGNMENT_FIELDS = (
+    "title", "kind", "blueprint", "exam_form", "practice_count", "practice_domains", "lab_slug", "opens_at",
+    "due_at", "attempts_allowed", "time_limit_minutes", "points", "published",
+)  # fmt: skip
+
+
+def _assignment_check(assignment: Assignment) -> None:
+    course = assignment.course
+    if assignment.kind == AssignmentKind.EXAM and not (assignment.blueprint_id or assignment.exam_form_id):
+        raise CourseError("A mock-exam assignment needs a blueprint or a fixed exam form.")
+    if assignment.blueprint is not None and assignment.blueprint.track_id != course.track_id:
+        raise CourseError("The blueprint belongs to another exam track than the course.")
+    if assignment.exam_form is not None and assignment.exam_form.track_id != course.track_id:
+        raise CourseError("The exam form belongs to another exam track than the course.")
+    if assignment.kind == AssignmentKind.LAB and not assignment.lab_slug:
+        raise CourseError("A lab assignment names its lab (lab_slug).")
+    if assignment.opens_at and assignment.due_at and assignment.due_at <= assignment.opens_at:
+        raise CourseError("The due date must be after the opening date.")
+    try:
+        assignment.full_clean()
+    except ValidationError as exc:
+        raise CourseError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())) from exc
+
+
+def assignment_create(*, course: Course, **fields: Any) -> Assignment:
+    unknown = set(fields) - set(ASSIGNMENT_FIELDS)
+    if unknown:
+        raise CourseError(f"Unknown assignment fields: {', '.join(sorted(unknown))}.")
+    assignment = Assignment(course=course, **fields)
+    _assignment_check(assignment)
+    assignment.save()
+    return assignment
+
+
+def assignment_update(*, assignment: Assignment, **fields: Any) -> Assignment:
+    unknown = set(fields) - set(ASSIGNMENT_FIELDS)
+    if unknown:
+        raise CourseError(f"Unknown assignment fields: {', '.join(sorted(unknown))}.")
+    for name, value in fields.items():
+        setattr(assignment, name, value)
+    _assignment_check(assignment)
+    assignment.save()
+    return assignment
+
+
+def assignment_delete(*, assignment: Assignment) -> None:
+    """Only an assignment nobody has worked on can go; otherwise unpublish it (grades are kept)."""
+    if assignment.exam_attempts.exists() or PracticeSession.objects.filter(assignment=assignment).exists():
+        raise CourseError("Learners have worked on this assignment: unpublish it instead of deleting it.")
+    assignment.delete()
+
+
+def course_enroll_by_username(
+    *, course: Course, username: str, role: str = CourseRole.LEARNER, section_name: str = ""
+) -> Enrollment:
+    user = User.objects.filter(username__iexact=username.strip()).first()
+    if user is None:
+        raise CourseError(f"No user named {username!r}: import a CSV roster to create accounts.")
+    if role not in CourseRole.values:
+        raise CourseError(f"role {role!r} is not one of {', '.join(CourseRole.values)}")
+    section = (
+        Section.objects.get_or_create(course=course, name=section_name.strip())[0] if section_name.strip() else None
+    )
+    return course_enroll(course=course, user=user, role=role, section=section)

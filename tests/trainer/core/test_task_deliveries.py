@@ -49,3 +49,25 @@ def test_a_task_stops_running_after_the_delivery_limit_and_reports_it():
         task.pop_request()
     assert Recorder.runs == [7, 7]
     assert Recorder.gave_up == [7]
+
+
+@pytest.mark.django_db
+@override_settings(CELERY_TASK_MAX_DELIVERIES=2)
+def test_deliberate_retries_are_not_counted_as_redeliveries():
+    """``self.retry`` re-sends the message under the same id: each retry has its own delivery count."""
+    from trainer.celery import app
+
+    class RetryRecorder(Recorder):
+        name = "tests.retry-recorder"
+
+    task = app.register_task(RetryRecorder())
+    Recorder.runs.clear()
+    Recorder.gave_up.clear()
+    for retries in range(4):
+        task.push_request(id="msg-retrying", retries=retries, is_eager=False)
+        try:
+            assert task(retries) == retries
+        finally:
+            task.pop_request()
+    assert Recorder.runs == [0, 1, 2, 3]
+    assert Recorder.gave_up == []
