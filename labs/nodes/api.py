@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from django.http import Http404, HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -434,6 +435,27 @@ class InstanceTagsView(NodeView):
         except Exception as exc:
             return error(f"Cannot read this object: {type(exc).__name__}", status.HTTP_404_NOT_FOUND)
         return Response(TagSerializer(rows, many=True).data)
+
+
+class InstanceImageView(NodeView):
+    @extend_schema(
+        responses={(200, "image/png"): OpenApiTypes.BINARY, 404: ErrorSerializer},
+        parameters=[OpenApiParameter("size", int, description="Longest side in pixels (32-1024, default 256)")],
+        summary="The first frame of an instance as a PNG, windowed as the data set asks",
+    )
+    def get(self, request: Request, node_id: int, instance_id: int) -> HttpResponse | Response:
+        from labs.dicom.imaging import NotAnImage, render_png
+
+        instance = selectors.node_instance(self.node(request, node_id), instance_id)
+        try:
+            size = min(1024, max(32, int(request.query_params.get("size", 256))))
+        except ValueError:
+            return error("size must be a whole number of pixels.")
+        try:
+            png = render_png(selectors.instance_path(instance), size=size)
+        except NotAnImage as exc:
+            return error(str(exc), status.HTTP_404_NOT_FOUND)
+        return HttpResponse(png, content_type="image/png")
 
 
 # --- association log -----------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ urlpatterns = [
     path("<int:node_id>/studies/", api.StudyListView.as_view(), name="studies"),
     path("<int:node_id>/studies/<str:study_uid>/", api.StudyDetailView.as_view(), name="study"),
     path("<int:node_id>/instances/<int:instance_id>/tags/", api.InstanceTagsView.as_view(), name="instance-tags"),
+    path("<int:node_id>/instances/<int:instance_id>/image.png", api.InstanceImageView.as_view(), name="instance-image"),
     path("<int:node_id>/associations/", api.AssociationListView.as_view(), name="associations"),
     path("<int:node_id>/associations/<int:association_id>/", api.AssociationDetailView.as_view(), name="association"),
     path("<int:node_id>/scu/echo/", api.EchoView.as_view(), name="scu-echo"),

@@ -32,6 +32,14 @@ def node(nodehost, learner):
     return wait_running(node)
 
 
+def ask(node, tool: str, *options: str, keys: list[str] | tuple[str, ...] = ()):
+    """Run a DCMTK tool against the node: options, then each key as -k, then the node's address."""
+    args = [tool, *options, "-aec", "LENA_PACS"]
+    for key in keys:
+        args += ["-k", key]
+    return dcmtk(*args, "127.0.0.1", str(node.port))
+
+
 def send_study(node, paths) -> None:
     result = dcmtk("storescu", "-aec", "LENA_PACS", "+sd", "127.0.0.1", str(node.port), str(paths[0].parent))
     assert result.returncode == 0, result.stdout
@@ -160,114 +168,77 @@ def test_storescu_sends_a_whole_study_directory_and_findscu_finds_it_at_every_le
     assert StoredInstance.objects.filter(node=node).count() == 6
     study_uid = datasets[0].StudyInstanceUID
 
-    studies = dcmtk(
+    studies = ask(
+        node,
         "findscu",
         "-S",
         "-aet",
         "WS",
-        "-aec",
-        "LENA_PACS",
-        "-k",
-        "QueryRetrieveLevel=STUDY",
-        "-k",
-        "PatientName=DOE*",
-        "-k",
-        "StudyDate=20250101-20250131",
-        "-k",
-        "StudyInstanceUID",
-        "-k",
-        "ModalitiesInStudy",
-        "-k",
-        "NumberOfStudyRelatedInstances",
-        "127.0.0.1",
-        str(node.port),
+        keys=[
+            "QueryRetrieveLevel=STUDY",
+            "PatientName=DOE*",
+            "StudyDate=20250101-20250131",
+            "StudyInstanceUID",
+            "ModalitiesInStudy",
+            "NumberOfStudyRelatedInstances",
+        ],
     )
     assert studies.returncode == 0, studies.stdout
     assert study_uid in studies.stdout
     assert "[DOE^JANE]" in studies.stdout and "[6 ]" in studies.stdout
 
-    none = dcmtk(
+    none = ask(
+        node,
         "findscu",
         "-S",
         "-aet",
         "WS",
-        "-aec",
-        "LENA_PACS",
-        "-k",
-        "QueryRetrieveLevel=STUDY",
-        "-k",
-        "StudyDate=20240101-20241231",
-        "-k",
-        "StudyInstanceUID",
-        "127.0.0.1",
-        str(node.port),
+        keys=["QueryRetrieveLevel=STUDY", "StudyDate=20240101-20241231", "StudyInstanceUID"],
     )
     assert study_uid not in none.stdout
 
-    patients = dcmtk(
+    patients = ask(
+        node,
         "findscu",
         "-P",
         "-aet",
         "WS",
-        "-aec",
-        "LENA_PACS",
-        "-k",
-        "QueryRetrieveLevel=PATIENT",
-        "-k",
-        "PatientID=MRN-7",
-        "-k",
-        "PatientName",
-        "-k",
-        "NumberOfPatientRelatedStudies",
-        "127.0.0.1",
-        str(node.port),
+        keys=["QueryRetrieveLevel=PATIENT", "PatientID=MRN-7", "PatientName", "NumberOfPatientRelatedStudies"],
     )
     assert "[DOE^JANE]" in patients.stdout and "[1 ]" in patients.stdout
 
     series_uids = {ds.SeriesInstanceUID for ds in datasets}
-    series = dcmtk(
+    series = ask(
+        node,
         "findscu",
         "-S",
         "-aet",
         "WS",
-        "-aec",
-        "LENA_PACS",
-        "-k",
-        "QueryRetrieveLevel=SERIES",
-        "-k",
-        f"StudyInstanceUID={study_uid}",
-        "-k",
-        "SeriesInstanceUID",
-        "-k",
-        "Modality",
-        "-k",
-        "NumberOfSeriesRelatedInstances",
-        "127.0.0.1",
-        str(node.port),
+        keys=[
+            "QueryRetrieveLevel=SERIES",
+            f"StudyInstanceUID={study_uid}",
+            "SeriesInstanceUID",
+            "Modality",
+            "NumberOfSeriesRelatedInstances",
+        ],
     )
     assert all(uid in series.stdout for uid in series_uids)
     assert series.stdout.count("(Pending)") == 2  # one pending response per series
 
     one_uid = datasets[4].SOPInstanceUID
-    image = dcmtk(
+    image = ask(
+        node,
         "findscu",
         "-S",
         "-aet",
         "WS",
-        "-aec",
-        "LENA_PACS",
-        "-k",
-        "QueryRetrieveLevel=IMAGE",
-        "-k",
-        f"StudyInstanceUID={study_uid}",
-        "-k",
-        f"SeriesInstanceUID={datasets[4].SeriesInstanceUID}",
-        "-k",
-        f"SOPInstanceUID={one_uid}\\1.2.3",
-        "-k",
-        "InstanceNumber",
-        "127.0.0.1",
-        str(node.port),
+        keys=[
+            "QueryRetrieveLevel=IMAGE",
+            f"StudyInstanceUID={study_uid}",
+            f"SeriesInstanceUID={datasets[4].SeriesInstanceUID}",
+            f"SOPInstanceUID={one_uid}\\1.2.3",
+            "InstanceNumber",
+        ],
     )
     assert one_uid in image.stdout and image.stdout.count("(Pending)") == 1
 
@@ -333,21 +304,15 @@ def test_movescu_to_an_unknown_destination_gets_a801_and_to_a_known_one_receives
         dcmtk("storescu", "-aec", "LENA_PACS", "+sd", "127.0.0.1", str(node.port), str(paths[0].parent)).returncode == 0
     )
     study_uid = datasets[0].StudyInstanceUID
-    unknown = dcmtk(
+    unknown = ask(
+        node,
         "movescu",
         "-S",
         "-aet",
         "WS",
         "-aem",
         "WS",
-        "-aec",
-        "LENA_PACS",
-        "-k",
-        "QueryRetrieveLevel=STUDY",
-        "-k",
-        f"StudyInstanceUID={study_uid}",
-        "127.0.0.1",
-        str(node.port),
+        keys=["QueryRetrieveLevel=STUDY", f"StudyInstanceUID={study_uid}"],
     )
     assert "Move response with error status (Refused: MoveDestinationUnknown)" in unknown.stdout
 
@@ -363,7 +328,8 @@ def test_movescu_to_an_unknown_destination_gets_a801_and_to_a_known_one_receives
         wait_for(
             lambda: dcmtk("echoscu", "-aec", "WS", "127.0.0.1", str(receive_port)).returncode == 0, what="storescp"
         )
-        moved = dcmtk(
+        moved = ask(
+            node,
             "movescu",
             "-v",
             "-S",
@@ -371,14 +337,7 @@ def test_movescu_to_an_unknown_destination_gets_a801_and_to_a_known_one_receives
             "WS",
             "-aem",
             "WS",
-            "-aec",
-            "LENA_PACS",
-            "-k",
-            "QueryRetrieveLevel=STUDY",
-            "-k",
-            f"StudyInstanceUID={study_uid}",
-            "127.0.0.1",
-            str(node.port),
+            keys=["QueryRetrieveLevel=STUDY", f"StudyInstanceUID={study_uid}"],
         )
     finally:
         receiver.terminate()
@@ -405,23 +364,19 @@ def test_getscu_retrieves_a_study_on_the_same_association(node, nodehost, ct_stu
     )
     out = tmp_path / "got"
     out.mkdir()
-    got = dcmtk(
+    got = ask(
+        node,
         "getscu",
         "-S",
         "-aet",
         "WS",
-        "-aec",
-        "LENA_PACS",
         "-od",
         str(out),
-        "-k",
-        "QueryRetrieveLevel=SERIES",
-        "-k",
-        f"StudyInstanceUID={datasets[0].StudyInstanceUID}",
-        "-k",
-        f"SeriesInstanceUID={datasets[0].SeriesInstanceUID}",
-        "127.0.0.1",
-        str(node.port),
+        keys=[
+            "QueryRetrieveLevel=SERIES",
+            f"StudyInstanceUID={datasets[0].StudyInstanceUID}",
+            f"SeriesInstanceUID={datasets[0].SeriesInstanceUID}",
+        ],
     )
     assert got.returncode == 0, got.stdout
     assert {dcmread(p).SOPInstanceUID for p in out.iterdir()} == {ds.SOPInstanceUID for ds in datasets[:3]}

@@ -251,16 +251,4 @@ class NodeHostProcess:
                 self.proc.wait(20)
             except subprocess.TimeoutExpired:
                 self.kill_all()
-        if self.proc:
-            import psutil
-
-            for p in psutil.process_iter(["cmdline"]):  # a worker orphaned by kill -9 of its supervisor
-                cmd = p.info.get("cmdline") or []
-                if "nodehost" in cmd and "--worker" in cmd and p.pid != os.getpid():
-                    env_id = self.host_id
-                    try:
-                        if p.environ().get("NODE_HOST_ID") == env_id:
-                            p.kill()
-                    except psutil.Error:
-                        pass
         self.log.close()

@@ -121,6 +121,7 @@ def api_gets(node: Node, instance_id: int, association_id: int, study_uid: str) 
         f"{base}/studies/",
         f"{base}/studies/{study_uid}/",
         f"{base}/instances/{instance_id}/tags/",
+        f"{base}/instances/{instance_id}/image.png",
         f"{base}/associations/",
         f"{base}/associations/{association_id}/",
     ]
@@ -317,3 +318,12 @@ def test_a_query_with_a_misspelt_keyword_is_a_clear_400(node, learner):
     )
     assert response.status_code == 400
     assert "'PatientsName' is not a DICOM keyword" in response.json()["detail"]
+
+
+def test_a_script_can_fetch_an_instance_image_through_the_api(node, learner):
+    put_study(node)
+    instance = StoredInstance.objects.filter(node=node).earliest("id")
+    client = signed_in(learner)
+    image = client.get(f"/api/nodes/{node.pk}/instances/{instance.pk}/image.png?size=64")
+    assert image.status_code == 200 and image["Content-Type"] == "image/png" and image.content[:4] == b"\x89PNG"
+    assert client.get(f"/api/nodes/{node.pk}/instances/{instance.pk}/image.png?size=big").status_code == 400
