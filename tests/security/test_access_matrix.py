@@ -140,6 +140,26 @@ def _build_world() -> World:
         "nodes:association": {"node_id": n, "association_id": 999999},
         "api:nodes:association": {"node_id": n, "association_id": 999999},
         "nodes:tool": {"node_id": n, "tool": "echo"},
+        "api:nodes:instance-image": {"node_id": n, "instance_id": 999999},
+        "lti:login": {"registration_uuid": "00000000-0000-4000-8000-000000000000"},
+        "lti:assignment": {"pk": a},
+        "lti:roster-sync": {"code": c},
+        **{
+            name: {"code": c}
+            for name in (
+                "api:course",
+                "api:course-enrollments",
+                "api:course-roster",
+                "api:course-assignments",
+                "api:course-accommodations",
+                "api:course-gradebook",
+                "api:course-gradebook-csv",
+                "api:course-overrides",
+                "api:course-readiness",
+            )
+        },
+        "api:course-assignment": {"code": c, "pk": a},
+        "api:course-item-analysis": {"code": c, "pk": a},
         "bank:blueprint-edit": {"code": blueprint.code},
         "api:bank:blueprint-update": {"code": blueprint.code},
     }
@@ -176,6 +196,9 @@ NODE_ROUTES = (
     "api:nodes:keep-alive", "api:nodes:known-aes", "api:nodes:worklist", "api:nodes:studies",
     "api:nodes:associations", "api:nodes:scu-echo", "api:nodes:scu-find", "api:nodes:scu-move", "api:nodes:scu-send",
 )  # fmt: skip
+API_COURSE_STAFF = expect(403, 403, 404, 403, 200)  # teaching nothing: 403; teaching another course: 404
+API_COURSE_STAFF_WRITE = expect(403, 403, 404, 403, {200, 201, 204, 400})
+LTI_PROTOCOL = expect({400, 403, 404}, {400, 403, 404}, {400, 403, 404}, {400, 403, 404}, {400, 403, 404})
 # The bank is shared by every instructor on the platform; learners never reach it.
 INSTRUCTORS = expect(302, 403, 200, 403, 200)
 INSTRUCTORS_POST = expect(302, 403, {200, 302, 400}, 403, {200, 302, 400})
@@ -281,6 +304,25 @@ MATRIX: dict[str, tuple[str, dict[str, set[int]]]] = {
     "api:nodes:scu-find": ("post", API_OWNS_WRITE),
     "api:nodes:scu-move": ("post", API_OWNS_WRITE),
     "api:nodes:scu-send": ("post", API_OWNS_WRITE),
+    "api:nodes:instance-image": ("get", API_NOBODY_FINDS),
+    "api:courses": ("get", expect(403, 403, 200, 403, 200)),
+    "api:course": ("get", API_COURSE_STAFF),
+    "api:course-enrollments": ("get", API_COURSE_STAFF),
+    "api:course-roster": ("post", API_COURSE_STAFF_WRITE),
+    "api:course-assignments": ("get", API_COURSE_STAFF),
+    "api:course-assignment": ("get", API_COURSE_STAFF),
+    "api:course-item-analysis": ("get", API_COURSE_STAFF),
+    "api:course-accommodations": ("get", API_COURSE_STAFF),
+    "api:course-gradebook": ("get", API_COURSE_STAFF),
+    "api:course-gradebook-csv": ("get", API_COURSE_STAFF),
+    "api:course-overrides": ("post", API_COURSE_STAFF_WRITE),
+    "api:course-readiness": ("get", API_COURSE_STAFF),
+    "lti:jwks": ("get", PUBLIC),
+    "lti:login": ("get", LTI_PROTOCOL),  # an unknown registration
+    "lti:launch": ("post", LTI_PROTOCOL),  # no id_token: refused whoever asks
+    "lti:deep-link": ("post", {**LTI_PROTOCOL, "anon": {302}}),  # only inside a deep-linking launch
+    "lti:assignment": ("get", COURSE_MEMBER),
+    "lti:roster-sync": ("post", expect(302, 404, 404, 404, {200, 302})),
     "bank:items": ("get", INSTRUCTORS),
     "bank:item-new": ("get", INSTRUCTORS),
     "bank:item-edit": ("get", INSTRUCTORS),
