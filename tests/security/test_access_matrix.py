@@ -24,7 +24,7 @@ from trainer.bank.models import Track
 from trainer.bank.services import bank_import, blueprints_load, tracks_load
 from trainer.courses.models import Assignment, AssignmentKind, CourseRole, Enrollment
 from trainer.courses.services import course_create
-from trainer.exams.services import exam_start, exam_submit
+from trainer.exams.services import exam_form_publish, exam_start, exam_submit
 from trainer.practice.services import practice_answer, practice_session_start
 
 ACTORS = ("anon", "stranger", "other_teacher", "learner", "teacher")
@@ -73,6 +73,7 @@ def _build_world() -> World:
     active = exam_start(learner=learner, blueprint=blueprint, seed=1)
     done = exam_submit(attempt=exam_start(learner=learner, blueprint=make_blueprint("acl2", {"dicomweb": 1}, pilot=0)))
     item_id = session.queue[0]
+    fixed_form = exam_form_publish(blueprint=blueprint, by=teacher, seed=3)
     node = node_create(owner=learner, start=False)
     known = known_ae_add(node=node, ae_title="PEER_AE", host="127.0.0.1", port=11112)
     worklist = worklist_item_add(node=node, patient_name="DOE^JANE", patient_id="MRN1")
@@ -85,6 +86,8 @@ def _build_world() -> World:
         "practice:next": {"pk": session.pk},
         "practice:flag": {"pk": item_id},
         "exams:start": {"code": blueprint.code},
+        "exams:form-publish": {"code": blueprint.code},
+        "exams:form-start": {"pk": fixed_form.pk},
         "exams:question": {"pk": active.pk, "n": 1},
         "exams:save": {"pk": active.pk, "n": 1},
         "exams:review": {"pk": active.pk},
@@ -230,6 +233,8 @@ MATRIX: dict[str, tuple[str, dict[str, set[int]]]] = {
     "practice:flag": ("post", LEARNER_OWNS_POST),
     "exams:home": ("get", SIGNED_IN),
     "exams:start": ("post", expect(302, 302, 302, 302, 302)),  # anyone signed in may start a practice exam
+    "exams:form-publish": ("post", expect(302, 403, 302, 403, 302)),
+    "exams:form-start": ("post", expect(302, 302, 302, 302, 302)),  # any signed-in learner may sit a published form
     "exams:question": ("get", LEARNER_OWNS),
     "exams:save": ("post", LEARNER_OWNS_POST),
     "exams:review": ("get", LEARNER_OWNS),

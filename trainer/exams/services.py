@@ -16,7 +16,7 @@ from trainer.bank.models import Blueprint, Item
 from trainer.bank.scoring import normalise_response, score_response
 from trainer.bank.services import item_versions_lock
 from trainer.exams.assembly import assemble_form
-from trainer.exams.models import AttemptItem, AttemptStatus, ExamAttempt, ExamForm
+from trainer.exams.models import AttemptItem, AttemptStatus, ExamAttempt, ExamForm, ExamFormItem
 from trainer.practice.models import Response
 
 if TYPE_CHECKING:
@@ -170,3 +170,25 @@ def exam_sweep_overdue() -> int:
         exam_submit(attempt=attempt, expired=True)
         n += 1
     return n
+
+
+@transaction.atomic
+def exam_form_publish(*, blueprint: Blueprint, by: User, name: str = "", seed: int | None = None) -> ExamForm:
+    """Freeze one assembly of a blueprint as a fixed form that every learner sits identically (the same items in
+    the same order). Items already on this blueprint's other published forms are avoided while others remain, so
+    successive forms are parallel forms."""
+    used = set(
+        ExamFormItem.objects.filter(form__blueprint=blueprint, form__published=True).values_list("item_id", flat=True)
+    )
+    rng = random.Random(seed if seed is not None else timezone.now().isoformat())  # noqa: S311
+    slots = assemble_form(blueprint=blueprint, seen=used, rng=rng)
+    number = ExamForm.objects.filter(blueprint=blueprint).count() + 1
+    form = ExamForm.objects.create(
+        name=name or f"{blueprint.name}, form {number}", track=blueprint.track, blueprint=blueprint,
+        time_limit_minutes=blueprint.time_limit_minutes, published=True, created_by=by,
+    )  # fmt: skip
+    ExamFormItem.objects.bulk_create(
+        ExamFormItem(form=form, position=n, item_id=s.item_id, domain_id=s.domain_id, pilot=s.pilot)
+        for n, s in enumerate(slots, start=1)
+    )
+    return form

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -9,8 +10,9 @@ from django.views.decorators.http import require_POST, require_safe
 from trainer.accounts.models import User
 from trainer.bank.models import Blueprint
 from trainer.bank.scoring import InvalidResponse, response_from_form
+from trainer.core.permissions import instructor_required
 from trainer.exams.assembly import AssemblyError
-from trainer.exams.models import AttemptItem, AttemptStatus, ExamAttempt
+from trainer.exams.models import AttemptItem, AttemptStatus, ExamAttempt, ExamForm
 from trainer.exams.selectors import (
     earlier_attempts,
     exam_question,
@@ -19,7 +21,14 @@ from trainer.exams.selectors import (
     navigator,
     time_stats,
 )
-from trainer.exams.services import ExamClosed, exam_enforce_deadline, exam_save_answer, exam_start, exam_submit
+from trainer.exams.services import (
+    ExamClosed,
+    exam_enforce_deadline,
+    exam_form_publish,
+    exam_save_answer,
+    exam_start,
+    exam_submit,
+)
 
 
 def _learner(request: HttpRequest) -> User:
@@ -39,8 +48,31 @@ def exams_home(request: HttpRequest) -> HttpResponse:
     attempts = ExamAttempt.objects.filter(learner=learner).select_related("track")[:20]
     return render(
         request, "exams/home.html",
-        {"blueprints": exams_available(learner), "attempts": attempts, "error": request.GET.get("error", "")},
+        {"blueprints": exams_available(learner), "attempts": attempts, "error": request.GET.get("error", ""),
+         "forms": ExamForm.objects.filter(published=True).select_related("track").order_by("track__order", "-created")},
     )  # fmt: skip
+
+
+@instructor_required
+@require_POST
+def form_publish(request: HttpRequest, code: str) -> HttpResponse:
+    """Freeze an assembly of the blueprint as a fixed form learners can sit."""
+    blueprint = get_object_or_404(Blueprint, code=code)
+    try:
+        form = exam_form_publish(blueprint=blueprint, by=_learner(request))
+    except AssemblyError as exc:
+        messages.error(request, str(exc))
+        return redirect("bank:blueprints")
+    messages.success(request, f"Published “{form.name}” ({form.form_items.count()} items).")
+    return redirect("exams:home")
+
+
+@login_required
+@require_POST
+def form_begin(request: HttpRequest, pk: int) -> HttpResponse:
+    form = get_object_or_404(ExamForm, pk=pk, published=True)
+    attempt = exam_start(learner=_learner(request), form=form)
+    return redirect("exams:question", pk=attempt.pk, n=1)
 
 
 @login_required

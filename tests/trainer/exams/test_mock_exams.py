@@ -127,3 +127,36 @@ def test_another_learner_cannot_see_or_answer_my_attempt(small_blueprint, learne
     assert intruder.get(reverse("exams:question", args=[attempt.pk, 1])).status_code == 404
     assert intruder.post(reverse("exams:save", args=[attempt.pk, 1]), {"choice": "a"}).status_code == 404
     assert intruder.get(reverse("exams:report", args=[attempt.pk])).status_code == 404
+
+
+def test_a_published_fixed_form_gives_every_learner_the_same_items_in_order(
+    small_blueprint, learner, other_learner, instructor_client: Client
+):
+    from trainer.exams.models import ExamForm
+
+    response = instructor_client.post(reverse("exams:form-publish", args=[small_blueprint.code]))
+    assert response.status_code == 302
+    form = ExamForm.objects.get()
+    assert form.form_items.filter(pilot=False).count() == 5 and form.form_items.filter(pilot=True).count() == 1
+    orders = []
+    for who in (learner, other_learner):
+        client = signed_in(who)
+        start = client.post(reverse("exams:form-start", args=[form.pk]))
+        attempt = ExamAttempt.objects.get(learner=who, form=form)
+        assert start["Location"] == reverse("exams:question", args=[attempt.pk, 1])
+        orders.append(list(attempt.attempt_items.values_list("item_id", flat=True)))
+    assert orders[0] == orders[1] == list(form.form_items.values_list("item_id", flat=True))
+
+
+def test_a_second_fixed_form_avoids_the_first_ones_items_and_learners_cannot_publish(
+    bank, instructor, learner_client: Client
+):
+    from trainer.exams.services import exam_form_publish
+
+    blueprint = make_blueprint("t-forms", {"networking": 3, "dicomweb": 3}, pilot=0)
+    first = exam_form_publish(blueprint=blueprint, by=instructor, seed=1)
+    second = exam_form_publish(blueprint=blueprint, by=instructor, seed=2)
+    a = set(first.form_items.values_list("item_id", flat=True))
+    b = set(second.form_items.values_list("item_id", flat=True))
+    assert not a & b
+    assert learner_client.post(reverse("exams:form-publish", args=[blueprint.code])).status_code == 403
