@@ -430,8 +430,10 @@ def test_too_many_associations_per_minute_are_rejected_as_temporary_congestion(n
     results = [dcmtk("echoscu", "-aec", "LENA_PACS", "127.0.0.1", str(node.port)) for _ in range(3)]
     assert [r.returncode == 0 for r in results] == [True, True, False]
     assert "Reason: Temporary Congestion" in results[2].stdout
-    nodehost.flush()
-    rejected = AssociationLog.objects.get(node=node, outcome="rejected")
+    # The rejection is logged after the A-ASSOCIATE-RJ is sent: echoscu may exit first.
+    rejected = wait_for(
+        lambda: AssociationLog.objects.filter(node=node, outcome="rejected").first(), what="rejection logged"
+    )
     assert (rejected.reject_result, rejected.reject_source, rejected.reject_reason) == (2, 3, 1)
 
 
