@@ -33,8 +33,9 @@ def parse_lab(text: str, *, source: str = "<text>") -> LabSpec:
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            place = ".".join(str(p) for p in err["loc"]) or "(top level)"
-            lines.append(f"{source}: {place}: {err['msg']}")
+            place = ".".join(str(p) for p in err["loc"])
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            lines.append(f"{source}: {place}: {msg}" if place else f"{source}: {msg}")
         raise LabFileError("\n".join(lines)) from exc
 
 

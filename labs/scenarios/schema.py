@@ -103,7 +103,7 @@ class SolutionStep(Strict):
 class Solution(Strict):
     steps: list[SolutionStep] = Field(min_length=1)
     fails: list[str] = Field(default_factory=list, description="Checks this (wrong) solution must fail")
-    hint_contains: str = ""
+    hint_contains: str = Field(default="", description="Words of the hint of the first check in ``fails``")
 
 
 class LabSpec(Strict):
