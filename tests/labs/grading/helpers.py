@@ -50,3 +50,11 @@ def grade_now(attempt: LabAttempt) -> GradingRun:
     services.grading_run_execute(run_id=run.pk)
     run.refresh_from_db()
     return run
+
+
+def start_lab(learner, slug: str) -> LabAttempt:
+    """Start the lab as the learner and wait until the node host runs its node."""
+    attempt = services.lab_start(learner=learner, slug=slug)
+    assert attempt.node is not None
+    wait_running(attempt.node)
+    return attempt

@@ -14,8 +14,8 @@ from labs.grading.tasks import GradeTask
 from labs.nodes.services import node_create
 from labs.scenarios.loader import lab_catalogue
 from tests.conftest import signed_in
-from tests.labs.fixtures import wait_for, wait_running
-from tests.labs.grading.helpers import play
+from tests.labs.fixtures import wait_for
+from tests.labs.grading.helpers import play, start_lab
 
 ECHO = "verify-connectivity-echo"
 
@@ -23,8 +23,7 @@ ECHO = "verify-connectivity-echo"
 @pytest.mark.integration
 def test_check_my_work_grades_through_redis_and_a_real_worker(learner, nodehost, celery_worker, tmp_path):
     lab = lab_catalogue()[ECHO]
-    attempt = services.lab_start(learner=learner, slug=ECHO)
-    wait_running(attempt.node)
+    attempt = start_lab(learner, ECHO)
     assert lab.reference_solution
     play(lab.reference_solution, lab=lab, attempt=attempt, workdir=tmp_path, nodehost=nodehost)
     client = signed_in(learner)
@@ -49,8 +48,7 @@ def test_check_my_work_grades_through_redis_and_a_real_worker(learner, nodehost,
 def test_two_learners_grading_at_once_never_see_each_others_evidence(learner, other_learner, nodehost, tmp_path):
     attempts = {}
     for user in (learner, other_learner):
-        attempts[user.pk] = services.lab_start(learner=user, slug=ECHO)
-        wait_running(attempts[user.pk].node)
+        attempts[user.pk] = start_lab(user, ECHO)
     lab = lab_catalogue()[ECHO]
     assert lab.reference_solution
     play(lab.reference_solution, lab=lab, attempt=attempts[learner.pk], workdir=tmp_path, nodehost=nodehost)

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from labs.grading import services
 from labs.grading.models import RunStatus
 from labs.scenarios.loader import lab_catalogue
-from tests.labs.fixtures import wait_running
-from tests.labs.grading.helpers import grade_now, play
+from tests.labs.grading.helpers import grade_now, play, start_lab
 
 pytestmark = [pytest.mark.integration]
 
@@ -35,8 +33,7 @@ def test_there_are_at_least_three_labs_each_with_both_solutions():
 @pytest.mark.parametrize("slug", LABS)
 def test_reference_solution_passes_every_check(slug, learner, nodehost, tmp_path):
     lab = lab_catalogue()[slug]
-    attempt = services.lab_start(learner=learner, slug=slug)
-    wait_running(attempt.node)
+    attempt = start_lab(learner, slug)
     assert lab.reference_solution
     play(lab.reference_solution, lab=lab, attempt=attempt, workdir=tmp_path, nodehost=nodehost)
     run = grade_now(attempt)
@@ -52,8 +49,7 @@ def test_reference_solution_passes_every_check(slug, learner, nodehost, tmp_path
 @pytest.mark.parametrize("slug", LABS)
 def test_wrong_solution_fails_the_intended_checks_with_the_intended_hint(slug, learner, nodehost, tmp_path):
     lab = lab_catalogue()[slug]
-    attempt = services.lab_start(learner=learner, slug=slug)
-    wait_running(attempt.node)
+    attempt = start_lab(learner, slug)
     wrong = lab.wrong_solution
     assert wrong
     play(wrong, lab=lab, attempt=attempt, workdir=tmp_path, nodehost=nodehost)
@@ -67,8 +63,7 @@ def test_wrong_solution_fails_the_intended_checks_with_the_intended_hint(slug, l
 
 def test_wrong_called_ae_evidence_quotes_the_rejection_from_the_association_log(learner, nodehost, tmp_path):
     lab = lab_catalogue()["verify-connectivity-echo"]
-    attempt = services.lab_start(learner=learner, slug=lab.slug)
-    wait_running(attempt.node)
+    attempt = start_lab(learner, lab.slug)
     assert lab.wrong_solution
     outputs = play(lab.wrong_solution, lab=lab, attempt=attempt, workdir=tmp_path, nodehost=nodehost)
     assert "Called AE Title Not Recognized" in outputs[0]
@@ -79,8 +74,7 @@ def test_wrong_called_ae_evidence_quotes_the_rejection_from_the_association_log(
 
 def test_unknown_scanner_is_rejected_1_1_3_until_registered(learner, nodehost, tmp_path):
     lab = lab_catalogue()["register-ct-scanner"]
-    attempt = services.lab_start(learner=learner, slug=lab.slug)
-    wait_running(attempt.node)
+    attempt = start_lab(learner, lab.slug)
     run = grade_now(attempt)
     probe = run.results.get(name="node_accepts_calling_ae")
     assert not probe.passed
