@@ -78,6 +78,19 @@ def lab_study_files(*, lab: LabSpec, key: str, directory: Path) -> list[Path]:
     return synthetic.write_study(synthetic.study(**spec.generator_kwargs()), directory)
 
 
+def lab_study_zip(*, lab: LabSpec, key: str) -> bytes:
+    """One of the lab's generated studies as a zip of PS3.10 files (for ``storescu +sd``)."""
+    import io
+    import tempfile
+    import zipfile
+
+    buffer = io.BytesIO()
+    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in lab_study_files(lab=lab, key=key, directory=Path(tmp) / key):
+            archive.write(path, f"{key}/{path.name}")
+    return buffer.getvalue()
+
+
 def grading_run_request(*, attempt: LabAttempt) -> GradingRun:
     """Create a queued run; the grading task is enqueued once the transaction commits."""
     from labs.grading.tasks import grade
@@ -85,6 +98,9 @@ def grading_run_request(*, attempt: LabAttempt) -> GradingRun:
     lab = lab_get(attempt.lab_slug)
     if attempt.node_id is None:
         raise LabError("This attempt has no node any more; start the lab again.")
+    pending = attempt.runs.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).first()
+    if pending is not None:  # a double click does not grade twice
+        return pending
     total = sum(len(t.checks) for t in lab.tasks)
     run = GradingRun.objects.create(attempt=attempt, max_score=lab.total_points, total_checks=total, enqueues=1)
     transaction.on_commit(lambda: grade.delay(run.pk))

@@ -10,4 +10,5 @@ urlpatterns = [
     path("attempts/<int:attempt_id>/check/", views.attempt_check, name="check"),
     path("<slug:slug>/", views.lab_detail, name="detail"),
     path("<slug:slug>/start/", views.lab_start, name="start"),
+    path("<slug:slug>/studies/<slug:key>.zip", views.lab_study, name="study"),
 ]

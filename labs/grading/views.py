@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
@@ -75,3 +75,14 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     }
     template = "labs/_run.html" if request.headers.get("HX-Request") else "labs/run.html"
     return render(request, template, context)
+
+
+@login_required
+@require_safe
+def lab_study(request: HttpRequest, slug: str, key: str) -> HttpResponse:
+    lab = lab_get(slug)
+    if key not in {s.key for s in lab.studies}:
+        raise Http404("No such study")
+    response = HttpResponse(services.lab_study_zip(lab=lab, key=key), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{slug}-{key}.zip"'
+    return response

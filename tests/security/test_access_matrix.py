@@ -113,6 +113,7 @@ def _build_world() -> World:
         "labs:detail": {"slug": "verify-connectivity-echo"},
         "labs:start": {"slug": "verify-connectivity-echo"},
         "labs:check": {"attempt_id": lab_attempt.pk},
+        "labs:study": {"slug": "store-a-study", "key": "ct-chest"},
         "labs:run": {"run_id": lab_run.pk},
         **{
             name: {"external_id": "p-networking-000"}
@@ -250,6 +251,7 @@ MATRIX: dict[str, tuple[str, dict[str, set[int]]]] = {
     "labs:start": ("post", expect(302, 302, 302, 302, 302)),  # starts (or resumes) the actor's own attempt
     "labs:check": ("post", LEARNER_OWNS_POST),
     "labs:run": ("get", LEARNER_OWNS),
+    "labs:study": ("get", SIGNED_IN),  # generated training data, the same for everyone
     "nodes:detail": ("get", LEARNER_OWNS),
     "nodes:state": ("get", LEARNER_OWNS),
     "nodes:start": ("post", LEARNER_OWNS_POST),
