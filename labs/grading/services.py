@@ -18,7 +18,7 @@ from labs.grading.checks import CATALOGUE, CheckContext
 from labs.grading.models import AttemptStatus, CheckResult, GradingRun, LabAttempt, RunStatus
 from labs.nodes import services as node_services
 from labs.nodes.models import Node, NodeKind
-from labs.nodes.selectors import node_public_host
+from labs.nodes.selectors import node_public_host, node_storage_dir
 from labs.scenarios.loader import lab_get
 from labs.scenarios.schema import LabSpec
 from trainer.accounts.models import User
@@ -60,11 +60,20 @@ def lab_start(*, learner: User, slug: str) -> LabAttempt:
     with transaction.atomic():
         try:
             node = node_services.node_create(
-                owner=learner, kind=NodeKind.LAB, name=lab.title, lab_ref=slug, ae_title=lab.node.ae_title
+                owner=learner,
+                kind=NodeKind.LAB,
+                name=lab.title,
+                lab_ref=slug,
+                ae_title=lab.node.ae_title,
+                start=False,  # preloaded studies are in its store before the host starts it
             )
         except node_services.NodeError as exc:
             raise LabError(str(exc)) from exc
         lab_node_configure(node=node, lab=lab)
+        for spec in lab.studies:
+            if spec.preload:
+                synthetic.write_into_store(synthetic.study(**spec.generator_kwargs()), node_storage_dir(node.pk))
+        node_services.node_start(node=node)
         if existing:
             existing.node = node
             existing.save(update_fields=["node"])

@@ -79,3 +79,19 @@ def test_unknown_scanner_is_rejected_1_1_3_until_registered(learner, nodehost, t
     probe = run.results.get(name="node_accepts_calling_ae")
     assert not probe.passed
     assert "Calling AE Title Not Recognized" in probe.evidence and "PS3.8 §9.3.4" in probe.evidence
+
+
+def test_a_preloaded_study_is_on_the_node_with_its_pixels_when_the_lab_starts(learner, nodehost):
+    from labs.grading.checks import CATALOGUE, CheckContext
+    from labs.nodes.models import StoredInstance
+    from tests.labs.fixtures import wait_for
+
+    lab = lab_catalogue()["store-a-study"]
+    attempt = start_lab(learner, lab.slug)
+    assert attempt.node is not None
+    nodehost.flush()
+    wait_for(lambda: StoredInstance.objects.filter(node=attempt.node).exists(), what="the preloaded study indexed")
+    ctx = CheckContext(node=attempt.node, since=attempt.started, lab=lab)
+    outcome = CATALOGUE["study_stored"](ctx, {"study": "prior"})
+    assert outcome.passed, outcome.evidence
+    assert not CATALOGUE["study_stored"](ctx, {"study": "ct-chest"}).passed
