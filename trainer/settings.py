@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "trainer.courses",
     "labs.nodes",
     "labs.nodehost",
+    "labs.grading",
     "lti_tool",
     "trainer.lti",
 ]
@@ -164,6 +165,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "exams-sweep-overdue": {"task": "exams.sweep_overdue", "schedule": 30.0},
+    "labs-sweep-stuck-runs": {"task": "labs.sweep_stuck_runs", "schedule": 60.0},
 }
 CELERY_TIMEZONE = "UTC"
 
@@ -332,3 +334,4 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"pynetdicom": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
+LABS_GRADING_STUCK_SECONDS = env.int("LABS_GRADING_STUCK_SECONDS", default=300)

@@ -59,5 +59,6 @@ urlpatterns = [
     path("lti/", include("trainer.lti.urls")),
     path("admin/", admin.site.urls),
     path("nodes/", include("labs.nodes.urls")),
+    path("labs/", include("labs.grading.urls")),
     path("api/", include((api_patterns, "api"))),
 ]

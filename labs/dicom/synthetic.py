@@ -119,3 +119,17 @@ def write_study(
         ds.save_as(path, enforce_file_format=True)
         paths.append(path)
     return paths
+
+
+def write_into_store(datasets: list[Dataset], storage_dir: Path) -> list[Path]:
+    """Place data sets in a node's object store (``<storage_dir>/objects/<SOP Instance UID>.dcm``) before the node
+    starts: the node host indexes files it finds there when it starts the node (a preloaded study)."""
+    from labs.dicom.storage import object_path
+
+    paths = []
+    for ds in datasets:
+        path = object_path(storage_dir, str(ds.SOPInstanceUID))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        ds.save_as(path, enforce_file_format=True)
+        paths.append(path)
+    return paths

@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from labs.grading.models import GradingRun, LabAttempt
 from labs.nodes.services import known_ae_add, node_create, worklist_item_add
 from tests.conftest import signed_in
 from tests.factories import InstructorFactory, UserFactory
@@ -78,6 +79,8 @@ def _build_world() -> World:
     known = known_ae_add(node=node, ae_title="PEER_AE", host="127.0.0.1", port=11112)
     worklist = worklist_item_add(node=node, patient_name="DOE^JANE", patient_id="MRN1")
     n = node.pk
+    lab_attempt = LabAttempt.objects.create(learner=learner, lab_slug="verify-connectivity-echo", node=node)
+    lab_run = GradingRun.objects.create(attempt=lab_attempt, max_score=3, total_checks=2)
     c, a = course.code, assignment.pk
     kwargs: dict[str, dict[str, Any]] = {
         "accounts:password-reset-confirm": {"uidb64": "MQ", "token": "bad-token"},
@@ -110,6 +113,11 @@ def _build_world() -> World:
         "api:exam-submit": {"pk": active.pk},
         "api:exam-report": {"pk": done.pk},
         "bank-media": {"name": "0" * 64 + ".png"},
+        "labs:detail": {"slug": "verify-connectivity-echo"},
+        "labs:start": {"slug": "verify-connectivity-echo"},
+        "labs:check": {"attempt_id": lab_attempt.pk},
+        "labs:study": {"slug": "store-a-study", "key": "ct-chest"},
+        "labs:run": {"run_id": lab_run.pk},
         **{
             name: {"external_id": "p-networking-000"}
             for name in (
@@ -266,6 +274,12 @@ MATRIX: dict[str, tuple[str, dict[str, set[int]]]] = {
     "api:exam-submit": ("post", API_OWNS),
     "api:exam-report": ("get", API_OWNS),
     "nodes:list": ("get", SIGNED_IN),
+    "labs:list": ("get", SIGNED_IN),
+    "labs:detail": ("get", SIGNED_IN),  # everyone sees the lab; the attempt shown is their own
+    "labs:start": ("post", expect(302, 302, 302, 302, 302)),  # starts (or resumes) the actor's own attempt
+    "labs:check": ("post", LEARNER_OWNS_POST),
+    "labs:run": ("get", LEARNER_OWNS),
+    "labs:study": ("get", SIGNED_IN),  # generated training data, the same for everyone
     "nodes:detail": ("get", LEARNER_OWNS),
     "nodes:state": ("get", LEARNER_OWNS),
     "nodes:start": ("post", LEARNER_OWNS_POST),

@@ -1,0 +1,156 @@
+"""The declarative lab format (``fixtures/labs/*.yaml``), validated by pydantic.
+
+A lab names its starting node configuration, the studies preloaded or handed to the learner (generated
+deterministically with :mod:`labs.dicom.synthetic`), and tasks whose checks come from
+:mod:`labs.grading.checks`."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+AE_RE = re.compile(r"^[\x20-\x5b\x5d-\x7e]{1,16}$")  # PS3.5 §6.2 AE: 16 chars, no backslash
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+
+
+def _ae(value: str) -> str:
+    if not AE_RE.match(value) or not value.strip():
+        raise ValueError(f"'{value}' is not a valid AE title (1-16 printable characters, no backslash)")
+    return value.strip()
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class KnownAESpec(Strict):
+    ae_title: str
+    host: str = "127.0.0.1"
+    port: int = Field(default=11112, ge=1, le=65535)
+    description: str = ""
+
+    _check_ae = field_validator("ae_title")(_ae)
+
+
+class NodeSpec(Strict):
+    ae_title: str = "LAB_PACS"
+    known_aes: list[KnownAESpec] = Field(default_factory=list)
+    transfer_syntaxes: list[str] = Field(default_factory=list)
+    reject_unknown_calling: bool = False
+    check_called_ae: bool = True
+    accept_all_storage: bool = True
+
+    _check_ae = field_validator("ae_title")(_ae)
+
+    @field_validator("transfer_syntaxes")
+    @classmethod
+    def _uids(cls, value: list[str]) -> list[str]:
+        for uid in value:
+            if not re.match(r"^[0-9]+(\.[0-9]+)*$", uid) or len(uid) > 64:
+                raise ValueError(f"'{uid}' is not a UID")
+        return value
+
+
+class StudySpec(Strict):
+    """A synthetic study: the same parameters always give the same UIDs and pixels."""
+
+    key: str
+    seed: int = 1
+    patient_name: str = "TRAINING^PHANTOM"
+    patient_id: str = "PT-0001"
+    modality: str = Field(default="CT", pattern="^(CT|MR)$")
+    series: int = Field(default=1, ge=1, le=4)
+    images: int = Field(default=2, ge=1, le=20)
+    size: int = Field(default=32, ge=8, le=256)
+    accession: str = "ACC0001"
+    description: str = "Synthetic phantom study"
+    preload: bool = False  # True: already on the learner's node; False: handed to the learner as files
+
+    def generator_kwargs(self) -> dict[str, Any]:
+        return self.model_dump(exclude={"key", "preload"})
+
+
+class CheckSpec(Strict):
+    check: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    points: int = Field(default=1, ge=0, le=100)
+    hint: str = ""
+
+
+class TaskSpec(Strict):
+    key: str
+    title: str
+    checks: list[CheckSpec] = Field(min_length=1)
+
+
+class SolutionStep(Strict):
+    """One thing a learner does: run a DCMTK command (``{ae}``, ``{port}``, ``{host}``, ``{study_dir:KEY}`` and
+    ``{study_file:KEY:N}`` are filled in), add a known AE in the console, or change node settings."""
+
+    run: list[str] | None = None
+    add_known_ae: KnownAESpec | None = None
+    configure: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> SolutionStep:
+        if sum(x is not None for x in (self.run, self.add_known_ae, self.configure)) != 1:
+            raise ValueError("a step has exactly one of run, add_known_ae, configure")
+        return self
+
+
+class Solution(Strict):
+    steps: list[SolutionStep] = Field(min_length=1)
+    fails: list[str] = Field(default_factory=list, description="Checks this (wrong) solution must fail")
+    hint_contains: str = Field(default="", description="Words of the hint of the first check in ``fails``")
+
+
+class LabSpec(Strict):
+    slug: str
+    title: str
+    tracks: list[str] = Field(min_length=1)
+    domains: list[str] = Field(default_factory=list)
+    objectives: list[str] = Field(min_length=1)
+    instructions: str = Field(min_length=1, description="Markdown")
+    time_limit_minutes: int = Field(default=30, ge=1, le=480)
+    node: NodeSpec = Field(default_factory=NodeSpec)
+    studies: list[StudySpec] = Field(default_factory=list)
+    tasks: list[TaskSpec] = Field(min_length=1)
+    hints: list[str] = Field(default_factory=list)
+    reference_solution: Solution | None = None
+    wrong_solution: Solution | None = None
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG_RE.match(value):
+            raise ValueError(f"'{value}' is not a slug (lower-case letters, digits and hyphens)")
+        return value
+
+    @model_validator(mode="after")
+    def _references(self) -> LabSpec:
+        from labs.grading.checks import CATALOGUE
+
+        keys = [s.key for s in self.studies]
+        if len(keys) != len(set(keys)):
+            raise ValueError("study keys must be unique")
+        tkeys = [t.key for t in self.tasks]
+        if len(tkeys) != len(set(tkeys)):
+            raise ValueError("task keys must be unique")
+        for t, task in enumerate(self.tasks):
+            for c, spec in enumerate(task.checks):
+                where = f"tasks.{t}.checks.{c}"
+                if spec.check not in CATALOGUE:
+                    raise ValueError(f"{where}: unknown check '{spec.check}' (known: {', '.join(sorted(CATALOGUE))})")
+                study = spec.params.get("study")
+                if study is not None and study not in keys:
+                    raise ValueError(f"{where}: params.study '{study}' is not one of the lab's studies {keys}")
+        return self
+
+    @property
+    def total_points(self) -> int:
+        return sum(c.points for t in self.tasks for c in t.checks)
+
+    def study(self, key: str) -> StudySpec:
+        return next(s for s in self.studies if s.key == key)

@@ -1,0 +1,70 @@
+"""Lab files with errors are rejected with messages naming the file and the place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from labs.scenarios.loader import LabFileError, load_labs, parse_lab
+
+GOOD = """
+slug: demo
+title: Demo
+tracks: [pacs-admin]
+objectives: [Echo]
+instructions: Do it.
+tasks:
+  - key: t
+    title: T
+    checks:
+      - check: echo_succeeded_from
+        params: {calling_ae: X}
+"""
+
+
+def test_the_shipped_labs_validate():
+    call_command("labs_validate")
+
+
+def test_a_good_file_parses():
+    lab = parse_lab(GOOD)
+    assert lab.slug == "demo" and lab.total_points == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "place", "words"),
+    [
+        (("check: echo_succeeded_from", "check: echo_worked"), "tasks.0.checks.0", "unknown check 'echo_worked'"),
+        (("title: Demo", "title: Demo\nnode: {ae_title: WAY_TOO_LONG_AE_TITLE}"), "node.ae_title", "AE title"),
+        (("slug: demo", "slug: Demo Lab"), "slug", "not a slug"),
+        (("        params: {calling_ae: X}", "        points: -1"), "tasks.0.checks.0.points", "greater than"),
+        (("tracks: [pacs-admin]", "tracks: [pacs-admin]\ncolour: red"), "colour", "Extra inputs"),
+        (("        params: {calling_ae: X}", "        params: {study: nope}"), "tasks.0.checks.0", "'nope'"),
+    ],
+)
+def test_errors_name_the_place(change, place, words):
+    with pytest.raises(LabFileError) as info:
+        parse_lab(GOOD.replace(*change), source="demo.yaml")
+    message = str(info.value)
+    assert f"demo.yaml: {place}" in message, message
+    assert words in message
+
+
+def test_missing_fields_are_listed():
+    with pytest.raises(LabFileError) as info:
+        parse_lab("slug: demo\ntitle: Demo\n", source="x.yaml")
+    for field in ("tracks", "objectives", "instructions", "tasks"):
+        assert f"x.yaml: {field}: Field required" in str(info.value)
+
+
+def test_the_command_rejects_a_bad_directory_naming_file_and_place(tmp_path: Path):
+    (tmp_path / "demo.yaml").write_text(GOOD.replace("check: echo_succeeded_from", "check: nope"))
+    (tmp_path / "other.yaml").write_text(GOOD)  # slug 'demo' does not match the file name
+    with pytest.raises(CommandError) as info:
+        call_command("labs_validate", dir=str(tmp_path))
+    assert "demo.yaml: tasks.0.checks.0" in str(info.value)
+    assert "other.yaml: slug: 'demo' must match the file name 'other'" in str(info.value)
+    with pytest.raises(LabFileError):
+        load_labs(tmp_path)
