@@ -19,7 +19,8 @@ from django.db import connection
 from labs.nodes.models import Node, NodeStatus
 
 ROOT = Path(__file__).resolve().parents[2]
-PORTS = (12200, 12999)
+# Node ports for the tests; a second suite on the same machine (another checkout) sets TEST_NODE_PORTS=low,high.
+PORTS = tuple(int(p) for p in os.environ.get("TEST_NODE_PORTS", "12200,12999").split(",")[:2])
 T = TypeVar("T")
 
 

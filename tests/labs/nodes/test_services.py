@@ -8,6 +8,7 @@ from django.utils import timezone
 from labs.dicom.runtime import AssociationRecord
 from labs.nodes import selectors, services
 from labs.nodes.models import AssociationLog, Node, NodeHost, NodeKind
+from tests.labs.fixtures import PORTS
 
 pytestmark = pytest.mark.django_db
 
@@ -21,17 +22,18 @@ def test_each_node_gets_its_own_port_from_the_range_and_keeps_it(learner, other_
     a = services.node_create(owner=learner)
     b = services.node_create(owner=other_learner)
     c = services.node_create(owner=learner, kind=NodeKind.LAB)
-    assert [a.port, b.port, c.port] == [12200, 12201, 12202]
+    low = PORTS[0]
+    assert [a.port, b.port, c.port] == [low, low + 1, low + 2]
     services.node_configure(node=a, ae_title="RENAMED")
     services.node_reset(node=a)
     a.refresh_from_db()
-    assert a.port == 12200 and a.revision > 1 and a.reset_epoch == 1
+    assert a.port == low and a.revision > 1 and a.reset_epoch == 1
 
 
 def test_a_full_port_range_is_a_clear_error(learner, other_learner, settings):
-    settings.NODE_PORT_RANGE = (12200, 12200)
+    settings.NODE_PORT_RANGE = (PORTS[0], PORTS[0])
     services.node_create(owner=learner)
-    with pytest.raises(services.NodeError, match="Every port in 12200-12200 is taken"):
+    with pytest.raises(services.NodeError, match=f"Every port in {PORTS[0]}-{PORTS[0]} is taken"):
         services.node_create(owner=other_learner)
 
 
