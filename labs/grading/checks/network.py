@@ -1,52 +1,15 @@
-"""The check catalogue: pure, DICOM-aware checks of a learner's node.
-
-Each check reads the node's association log, stored-instance index or configuration (or, for the active
-probes, opens an association to the node through :mod:`labs.dicom.scu`) and returns pass/fail, the points,
-evidence quoting the facts with the PS3.7/PS3.8 reference, and a hint for a learner who failed."""
+"""Checks on associations and configuration: the association log, C-ECHO, active probes, known AEs, transfer
+syntaxes (PS3.7, PS3.8)."""
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 
-from labs.dicom import scu, statuses, synthetic
-from labs.nodes.models import AssociationLog, DimseLog, Node, StoredInstance
-
-if TYPE_CHECKING:
-    from labs.scenarios.schema import LabSpec
-
-
-@dataclass(frozen=True)
-class CheckContext:
-    node: Node
-    since: datetime
-    lab: LabSpec | None = None
-    host: str = "127.0.0.1"
-
-
-@dataclass(frozen=True)
-class Outcome:
-    passed: bool
-    evidence: str
-    hint: str = ""
-    facts: dict[str, Any] = field(default_factory=dict)
-
-
-CheckFn = Callable[[CheckContext, dict[str, Any]], Outcome]
-CATALOGUE: dict[str, CheckFn] = {}
-
-
-def check(name: str) -> Callable[[CheckFn], CheckFn]:
-    def register(fn: CheckFn) -> CheckFn:
-        CATALOGUE[name] = fn
-        return fn
-
-    return register
+from labs.dicom import scu, statuses
+from labs.grading.checks.base import CheckContext, Outcome, check
+from labs.nodes.models import AssociationLog, DimseLog
 
 
 def _called(ctx: CheckContext, params: dict[str, Any]) -> str:
@@ -188,68 +151,3 @@ def transfer_syntax_accepted(ctx: CheckContext, params: dict[str, Any]) -> Outco
                     )
         return Outcome(False, f"The node lists {uid} but no association has negotiated it yet.")
     return Outcome(True, f"The node's configuration accepts transfer syntax {uid} (PS3.5 §10).")
-
-
-def expected_instances(lab: LabSpec, key: str) -> dict[str, tuple[str, str, str]]:
-    """SOP Instance UID → (study UID, series UID, pixel SHA-256) of a lab's generated study."""
-    spec = lab.study(key)
-    out = {}
-    for ds in synthetic.study(**spec.generator_kwargs()):
-        pixels = hashlib.sha256(ds.PixelData).hexdigest()
-        out[str(ds.SOPInstanceUID)] = (str(ds.StudyInstanceUID), str(ds.SeriesInstanceUID), pixels)
-    return out
-
-
-@check("study_stored")
-def study_stored(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
-    """Every instance of the lab's study ``study`` is in the node's index with the right UIDs and pixel data
-    (SHA-256 of Pixel Data as received), optionally sent by ``calling_ae``."""
-    if ctx.lab is None:
-        raise ValueError("study_stored needs the lab")
-    want = expected_instances(ctx.lab, str(params["study"]))
-    rows = {r.sop_instance_uid: r for r in StoredInstance.objects.filter(node=ctx.node, sop_instance_uid__in=want)}
-    missing = [uid for uid in want if uid not in rows]
-    study_uid = next(iter(want.values()))[0]
-    if missing:
-        return Outcome(
-            False,
-            f"{len(rows)} of {len(want)} instances of study {study_uid} are stored; missing e.g. SOP Instance UID "
-            f"{missing[0]} (C-STORE, PS3.4 §B.2).",
-        )
-    for uid, (study, series, pixels) in want.items():
-        row = rows[uid]
-        if (row.study_instance_uid, row.series_instance_uid) != (study, series):
-            return Outcome(False, f"Instance {uid} is stored under other study/series UIDs than the original.")
-        if row.pixel_hash and row.pixel_hash != pixels:
-            return Outcome(False, f"The pixel data of instance {uid} differs from the original (SHA-256 mismatch).")
-    calling = params.get("calling_ae")
-    if calling and any(r.calling_ae != calling for r in rows.values()):
-        senders = sorted({r.calling_ae for r in rows.values()})
-        return Outcome(False, f"The study is stored but was sent by {senders}, not '{calling}'.")
-    return Outcome(
-        True,
-        f"All {len(want)} instances of study {study_uid} are stored with matching UIDs and pixel SHA-256 "
-        "(C-STORE Success, PS3.4 §B.2).",
-    )
-
-
-@check("move_completed")
-def move_completed(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
-    """A C-MOVE to the node ended Success with at least ``min_completed`` sub-operations (PS3.4 §C.4.2)."""
-    least = int(params.get("min_completed", 1))
-    msgs = DimseLog.objects.filter(
-        association__node=ctx.node, association__started_at__gte=ctx.since, command="C-MOVE"
-    ).order_by("-association_id", "-seq")
-    for msg in msgs[:20]:
-        if msg.status == 0 and (msg.completed or 0) >= least and not msg.failed:
-            return Outcome(
-                True, f"C-MOVE #{msg.message_id} ended 0x0000 Success with {msg.completed} completed sub-operations."
-            )
-    last = msgs.first()
-    if last:
-        return Outcome(
-            False,
-            f"The last C-MOVE ended 0x{last.status or 0:04X} with {last.completed or 0} completed, "
-            f"{last.failed or 0} failed sub-operations (PS3.4 §C.4.2.1.6).",
-        )
-    return Outcome(False, "No C-MOVE reached the node since you started.")
