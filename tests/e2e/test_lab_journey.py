@@ -49,7 +49,9 @@ def node_address(page: Page) -> NodeAddress:
     expect(node).to_be_visible()
 
     def value(term: str) -> str:
-        return node.locator("dt", has_text=re.compile(f"^{term}$")).locator("xpath=following-sibling::dd[1]").inner_text()
+        return (
+            node.locator("dt", has_text=re.compile(f"^{term}$")).locator("xpath=following-sibling::dd[1]").inner_text()
+        )
 
     return NodeAddress(value("AE title").strip(), value("Host").strip(), int(value("Port")))
 
@@ -108,7 +110,9 @@ def test_learner_verifies_connectivity_with_echoscu_wrong_then_right(
     expect(page.get_by_text("score 0/3")).to_be_visible()
     first = results(page)
     assert len(first) == 2 and all(r.startswith("fail") for r in first), first
-    expect(page.get_by_text(re.compile(r"Hint: The node only accepts associations addressed to its own AE"))).to_be_visible()
+    expect(
+        page.get_by_text(re.compile(r"Hint: The node only accepts associations addressed to its own AE"))
+    ).to_be_visible()
     shot(page, "lab-check-hint")
 
     # Right: the exact AE title. Back on the lab page the first run is listed; a new check passes everything.
