@@ -22,6 +22,13 @@ from trainer.accounts.models import User
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 
+INDENT_JSON = """() => {
+  document.querySelectorAll('.json-formatter-container').forEach((e) => e.remove());
+  const pre = document.querySelector('pre');
+  pre.textContent = JSON.stringify(JSON.parse(pre.textContent), null, 2);
+}"""
+
+
 class NodeAddress(NamedTuple):
     ae_title: str
     host: str
@@ -197,3 +204,13 @@ def test_lab_pages_have_no_serious_accessibility_violations(
     run = page.url
     for url in (started, console, run):
         assert axe_audit(browser, url, cookies, offsite) == [], url
+
+    # What an operator's probe sees with the database, Redis and a node host running (for the operators' guide).
+    response = page.goto(base + "/health/")
+    assert response is not None and response.status == 200
+    report = response.json()
+    assert report["status"] == "ok" and set(report["components"]) == {"database", "broker", "nodehost"}
+    assert "running 1 nodes" in report["components"]["nodehost"]["detail"]
+    page.evaluate(INDENT_JSON)  # the same response, indented for the reader of the guide
+    page.set_viewport_size({"width": 900, "height": 380})
+    shot(page, "operator-health")
