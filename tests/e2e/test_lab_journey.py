@@ -179,6 +179,7 @@ def test_learner_stores_a_study_with_storescu_partial_then_whole(
     check_my_work(page, nodehost)
     expect(page.get_by_text("score 5/5")).to_be_visible()
     expect(page.get_by_text(re.compile(r"All 4 instances of study .* are stored with matching UIDs"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"The instance of study .* is stored"))).to_be_visible()  # the prior, kept
     assert all(r.startswith("pass") for r in results(page))
     shot(page, "lab-store-passed")
 
