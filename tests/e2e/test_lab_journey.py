@@ -6,7 +6,6 @@ for a wrong attempt, then for the right one."""
 from __future__ import annotations
 
 import re
-import socket
 import zipfile
 from pathlib import Path
 from typing import NamedTuple
@@ -14,9 +13,10 @@ from typing import NamedTuple
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from labs.nodes.models import Node
 from tests.e2e.conftest import OffsiteRequests, axe_audit, shot
 from tests.factories import DEFAULT_PASSWORD, UserFactory
-from tests.labs.fixtures import InProcessHost, dcmtk, wait_for
+from tests.labs.fixtures import InProcessHost, dcmtk, wait_running
 from trainer.accounts.models import User
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -64,16 +64,9 @@ def node_address(page: Page) -> NodeAddress:
 
 
 def wait_listening(address: NodeAddress) -> None:
-    """A learner whose first echoscu came too early simply runs it again; the test waits for the port instead."""
-
-    def accepts() -> bool:
-        try:
-            with socket.create_connection((address.host, address.port), timeout=1):
-                return True
-        except OSError:
-            return False
-
-    wait_for(accepts, timeout=20, what=f"the lab node on {address.host}:{address.port}")
+    """A learner whose first echoscu came too early simply runs it again; the test waits until the node host
+    reports the node running (asking the database, so that no probe connection shows in the node's log)."""
+    wait_running(Node.objects.get(port=address.port))
 
 
 def check_my_work(page: Page, nodehost: InProcessHost) -> None:
@@ -122,8 +115,18 @@ def test_learner_verifies_connectivity_with_echoscu_wrong_then_right(
     ).to_be_visible()
     shot(page, "lab-check-hint")
 
-    # Right: the exact AE title. Back on the lab page the first run is listed; a new check passes everything.
+    # The node's association log tells the same story, in the learner's console.
     page.get_by_role("link", name="Back to the lab").click()
+    page.get_by_role("link", name="Open the node's console").click()
+    page.get_by_role("link", name="Association log").click()
+    rejected = page.get_by_role("row", name=re.compile("echo_pacs"))
+    expect(rejected).to_contain_text("rejected")
+    expect(rejected).to_contain_text("Called AE Title Not Recognized")
+    shot(page, "node-association-log")
+
+    # Right: the exact AE title. Back on the lab page the first run is listed; a new check passes everything.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Labs").click()
+    page.get_by_role("link", name="Verify connectivity with C-ECHO").click()
     expect(page.get_by_role("region", name="Your runs").get_by_role("row")).to_have_count(2)  # header + 1 run
     right = dcmtk("echoscu", "-v", "-aet", "LEARNER_SCU", "-aec", address.ae_title, address.host, str(address.port))
     assert right.returncode == 0, right.stdout
