@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.http import Http404, HttpResponse
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from pydantic import ValidationError as PydanticValidationError
@@ -26,6 +27,7 @@ from trainer.bank.models import Blueprint, CognitiveLevel, Difficulty, Item, Ite
 from trainer.bank.schema import ImportFailed, ItemIn, Problem
 from trainer.bank.scoring import InvalidResponse
 from trainer.bank.selectors import (
+    DICOM_SUFFIX,
     bank_lint,
     bank_stats,
     item_for_authoring,
@@ -48,6 +50,7 @@ from trainer.bank.services import (
     item_set_status,
     item_submit,
     item_update,
+    media_store,
 )
 from trainer.core.permissions import IsInstructor
 
@@ -454,6 +457,43 @@ class ItemHistoryApi(BankApi):
         return Response(HistoryEventSerializer(item_history(self.item(external_id)), many=True).data)
 
 
+# ------------------------------------------------------------------------------------------------------ media
+
+
+class MediaUploadInputSerializer(serializers.Serializer[Any]):
+    file = serializers.FileField(
+        help_text="An image (PNG, JPEG, GIF, WebP; at most 2 MiB) or a de-identified DICOM Part 10 file (8 MiB)."
+    )
+
+
+class MediaUploadOutputSerializer(serializers.Serializer[Any]):
+    file = serializers.CharField(help_text="The stored name, made from the content: put it in an item's `media`.")
+    dicom = serializers.BooleanField(help_text='A DICOM object: show it with `render: "image"` or `"dump"`.')
+    url = serializers.CharField()
+
+
+class MediaUploadApi(BankApi):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        tags=TAG,
+        summary="Upload an exhibit (image or DICOM object); then list it in an item's media",
+        request={"multipart/form-data": MediaUploadInputSerializer},
+        responses={201: MediaUploadOutputSerializer, 400: PROBLEMS_RESPONSE},
+    )
+    def post(self, request: Request) -> Response:
+        given = MediaUploadInputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        try:
+            name = media_store(upload=given.validated_data["file"])
+        except AuthoringError as exc:
+            return _error(str(exc))
+        return Response(
+            {"file": name, "dicom": name.endswith(DICOM_SUFFIX), "url": reverse("bank-media", args=[name])},
+            status=status.HTTP_201_CREATED,
+        )
+
+
 # -------------------------------------------------------------------------------------------- lint and stats
 
 
@@ -626,7 +666,8 @@ class ExportApi(BankApi):
         qs = items_for_export()
         if given.validated_data.get("status"):
             qs = qs.filter(status__in=list(given.validated_data["status"]))
-        response = HttpResponse(fmt.dump(items_as_schema(qs)), content_type="application/octet-stream; charset=utf-8")
+        written = fmt.write(items_as_schema(qs))  # bytes: QTI is a zip
+        response = HttpResponse(written.data, content_type="application/octet-stream")
         response["Content-Disposition"] = f'attachment; filename="pacs-trainer-bank.{fmt.extension}"'
         return response
 

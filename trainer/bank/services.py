@@ -36,7 +36,7 @@ from trainer.bank.models import (
 )
 from trainer.bank.schema import ImportFailed, ItemIn, Problem
 from trainer.bank.scoring import normalise_response
-from trainer.bank.selectors import item_is_author, item_review_pending, item_to_schema
+from trainer.bank.selectors import DICOM_SUFFIX, MEDIA_DIR, item_is_author, item_review_pending, item_to_schema
 
 FIXTURES = settings.BASE_DIR / "fixtures"
 OPTION_KEYS = "abcdefghijklmnopqrstuvwxyz"
@@ -599,30 +599,56 @@ def item_review_decide(*, item: Item, reviewer: User, decision: str, notes: str 
 # ------------------------------------------------------------------------------------------------------ media
 
 MEDIA_MAX_BYTES = 2 * 1024 * 1024
+DICOM_MAX_BYTES = 8 * 1024 * 1024
 MEDIA_FORMATS = {"PNG": "png", "JPEG": "jpg", "GIF": "gif", "WEBP": "webp"}
-MEDIA_DIR = "bank-media"
 
 
-def media_store(*, upload: Any, max_bytes: int = MEDIA_MAX_BYTES) -> str:
-    """Check an uploaded image (size; really a PNG, JPEG, GIF or WebP, whatever its name or declared type says)
-    and store it under a name made from its content. Returns the name for the item's ``media``."""
+def _mib(n: int) -> str:
+    if n < 1024:
+        return f"{n} bytes"
+    if n < 1048576:
+        return f"{n / 1024:.0f} KiB"
+    return f"{n / 1048576:.1f}".removesuffix(".0") + " MiB"
+
+
+def media_store(*, upload: Any, max_bytes: int = MEDIA_MAX_BYTES, max_dicom_bytes: int = DICOM_MAX_BYTES) -> str:
+    """Check an uploaded exhibit — an image (really a PNG, JPEG, GIF or WebP, whatever its name or declared type
+    says) or a DICOM object (a PS3.10 file that parses, without patient data: ``exhibits.exhibit_check``) — and
+    store it under a name made from its content. Returns the name for the item's ``media``."""
+    from labs.dicom.exhibits import NotAnExhibit, exhibit_check
+
     size = getattr(upload, "size", None) or 0
-    if size > max_bytes:
-        raise AuthoringError(f"the image is {size / 1048576:.1f} MiB; the limit is {max_bytes / 1048576:.0f} MiB")
-    data = upload.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise AuthoringError(f"the image is larger than {max_bytes / 1048576:.0f} MiB")
+    if size > max(max_bytes, max_dicom_bytes):
+        raise AuthoringError(
+            f"the file is {_mib(size)}; the limit is {_mib(max_bytes)} for an image, "
+            f"{_mib(max_dicom_bytes)} for a DICOM object"
+        )
+    data = upload.read(max(max_bytes, max_dicom_bytes) + 1)
     if not data:
         raise AuthoringError("the uploaded file is empty")
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.verify()
-            kind = image.format or ""
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise AuthoringError("the file is not an image that could be read (PNG, JPEG, GIF or WebP)") from exc
-    if kind not in MEDIA_FORMATS:
-        raise AuthoringError(f"{kind or 'this'} images are not accepted; use PNG, JPEG, GIF or WebP")
-    name = f"{hashlib.sha256(data).hexdigest()[:32]}.{MEDIA_FORMATS[kind]}"
+    if data[128:132] == b"DICM" or str(getattr(upload, "name", "")).lower().endswith(DICOM_SUFFIX):
+        if len(data) > max_dicom_bytes:
+            raise AuthoringError(f"the DICOM object is larger than {_mib(max_dicom_bytes)}, the limit for one")
+        try:
+            exhibit_check(data)
+        except NotAnExhibit as exc:
+            raise AuthoringError(f"not accepted as a DICOM exhibit: {exc}") from exc
+        extension = "dcm"
+    else:
+        if len(data) > max_bytes:
+            raise AuthoringError(f"the image is {_mib(len(data))}; the limit is {_mib(max_bytes)}")
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                image.verify()
+                kind = image.format or ""
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+            raise AuthoringError(
+                "the file is not an image that could be read (PNG, JPEG, GIF or WebP) nor a DICOM file"
+            ) from exc
+        if kind not in MEDIA_FORMATS:
+            raise AuthoringError(f"{kind or 'this'} images are not accepted; use PNG, JPEG, GIF or WebP")
+        extension = MEDIA_FORMATS[kind]
+    name = f"{hashlib.sha256(data).hexdigest()[:32]}.{extension}"
     path = f"{MEDIA_DIR}/{name}"
     if not default_storage.exists(path):
         default_storage.save(path, ContentFile(data))

@@ -4,21 +4,19 @@ export, blueprints. Thin: the work is in services.py and selectors.py."""
 
 from __future__ import annotations
 
-import re
+import mimetypes
 import secrets
-from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from labs.dicom.imaging import NotAnImage
 from trainer.accounts.models import User
 from trainer.bank.formats import get_format
 from trainer.bank.forms import (
@@ -43,10 +41,12 @@ from trainer.bank.presentation import feedback_view, learner_view
 from trainer.bank.schema import ImportFailed, ItemIn, MediaIn
 from trainer.bank.scoring import InvalidResponse, normalise_response, response_from_form, score_response
 from trainer.bank.selectors import (
+    DICOM_SUFFIX,
     bank_lint,
     bank_stats,
     blind_answer_correct,
     blind_answer_text,
+    dicom_exhibit_png,
     item_for_authoring,
     item_history,
     item_is_author,
@@ -57,11 +57,10 @@ from trainer.bank.selectors import (
     items_as_schema,
     items_for_export,
     items_search,
+    media_read,
     review_queue,
 )
 from trainer.bank.services import (
-    FIXTURES,
-    MEDIA_DIR,
     AuthoringError,
     bank_import_text,
     blueprint_update,
@@ -78,7 +77,6 @@ from trainer.core.permissions import instructor_required
 
 IMPORT_CACHE_SECONDS = 3600
 DEFAULT_PAGE_SIZE = 25
-MEDIA_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.(png|jpg|jpeg|gif|webp)$")
 
 
 def _user(request: HttpRequest) -> User:
@@ -148,7 +146,11 @@ def _item_from_post(form: ItemForm, options: Any, pairs: Any, references: Any, *
         except AuthoringError as exc:
             form.add_error("image", str(exc))
             return None
-        data = data.model_copy(update={"media": [*data.media, MediaIn(file=name, alt=form.cleaned_data["image_alt"])]})
+        render: Literal["image", "dump"] = (
+            "dump" if name.endswith(DICOM_SUFFIX) and form.cleaned_data["dicom_render"] == "dump" else "image"
+        )
+        exhibit = MediaIn(file=name, alt=form.cleaned_data["image_alt"], render=render)
+        data = data.model_copy(update={"media": [*data.media, exhibit]})
     return data
 
 
@@ -451,8 +453,8 @@ def export_page(request: HttpRequest) -> HttpResponse:
         qs = items_for_export()
         if form.cleaned_data["status"]:
             qs = qs.filter(status__in=form.cleaned_data["status"])
-        body = fmt.dump(items_as_schema(qs))
-        response = HttpResponse(body, content_type="application/octet-stream; charset=utf-8")
+        written = fmt.write(items_as_schema(qs))  # bytes: QTI is a zip
+        response = HttpResponse(written.data, content_type="application/octet-stream")
         response["Content-Disposition"] = f'attachment; filename="pacs-trainer-bank.{fmt.extension}"'
         return response
     return render(request, "bank/export.html", {"form": form})
@@ -504,19 +506,26 @@ def blueprint_edit(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_safe
-def media_file(request: HttpRequest, name: str) -> FileResponse:
-    """An item image, for anyone signed in (items show them with the stem). Uploaded images are stored under a
-    name made from their content; bundled ones live in fixtures/media."""
-    if not MEDIA_NAME.match(name):
-        raise Http404("No such image.")
-    path = f"{MEDIA_DIR}/{name}"
-    if default_storage.exists(path):
-        return FileResponse(default_storage.open(path, "rb"), filename=name)
-    bundled = FIXTURES / "media" / name
-    if Path(bundled).is_file():
-        return FileResponse(bundled.open("rb"), filename=name)
-    raise Http404("No such image.")
+def media_file(request: HttpRequest, name: str) -> HttpResponse:
+    """An item's exhibit file (image or DICOM object), for anyone signed in (items show them with the stem).
+    Uploads are stored under a name made from their content; bundled ones live in fixtures/media."""
+    data = media_read(name)
+    if data is None:
+        raise Http404("No such file.")
+    kind = "application/dicom" if name.endswith(DICOM_SUFFIX) else (mimetypes.guess_type(name)[0] or "")
+    response = HttpResponse(data, content_type=kind or "application/octet-stream")
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    return response
 
 
-def media_url(name: str) -> str:
-    return reverse("bank-media", args=[name])
+@login_required
+@require_safe
+def media_dicom_image(request: HttpRequest, name: str) -> HttpResponse:
+    """A DICOM exhibit rendered as a PNG (first frame, the object's own window), for the stem's image."""
+    try:
+        png = dicom_exhibit_png(name)
+    except LookupError:
+        raise Http404("No such DICOM object.") from None
+    except NotAnImage as exc:
+        raise Http404(f"This DICOM object has no image to show: {exc}") from None
+    return HttpResponse(png, content_type="image/png")
