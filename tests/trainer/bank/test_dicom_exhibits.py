@@ -16,6 +16,7 @@ from PIL import Image
 from pydicom import dcmread
 
 from labs.dicom.exhibits import EXHIBITS, JPEG_EXHIBIT, NotAnExhibit, exhibit_check, exhibits_write
+from labs.dicom.imaging import render_png
 from tests.conftest import signed_in
 from tests.trainer.bank.conftest import current, instructor_named
 from tests.trainer.bank.test_authoring_items import create, edit
@@ -243,3 +244,65 @@ def test_bank_export_prints_the_dicom_warnings(tracks, tmp_path, capsys):
     bank_import(items=dicom_items(1))
     call_command("bank_export", "--format", "gift", "--out", str(tmp_path / "bank.gift.txt"))
     assert "warning: item p-networking-000: the DICOM exhibit" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------- bundled items that use the exhibits
+
+
+def bundled_exhibit_items() -> dict[str, ItemIn]:
+    from trainer.bank.formats.native import parse_native
+
+    items, problems = parse_native((MEDIA.parent / "bank" / "cdip" / "dicom-exhibits.yaml").read_text())
+    assert not problems
+    return {i.id: i for i in items}
+
+
+def key_texts(item: ItemIn) -> list[str]:
+    return [o.text for o in item.options if o.correct]
+
+
+def test_every_bundled_exhibit_exists_and_the_items_await_a_second_review():
+    items = bundled_exhibit_items()
+    assert len(items) == 8
+    for item in items.values():
+        assert item.status == "in_review" and "needs-second-review" in item.tags
+        for media in item.media:
+            exhibit_check(dicom_bytes(media.file))
+
+
+def test_the_exhibit_items_keys_agree_with_the_exhibits():
+    from pydicom.charset import python_encoding
+    from pydicom.uid import UID
+
+    items = bundled_exhibit_items()
+    charset = dcmread(MEDIA / CHARSET)
+    raw = charset.get_item(0x00081030).value
+    assert python_encoding[charset.SpecificCharacterSet] == "latin_1" and raw.decode("utf-8") == "Schädel"
+    assert "UTF-8 bytes" in key_texts(items["cdip-dx-001"])[0]
+    assert key_texts(items["cdip-dx-008"]) == ["ISO_IR 192"] and python_encoding["ISO_IR 192"] == "UTF8"
+    for wrong in ("ISO_IR 100", "ISO 2022 IR 100", "GB18030"):
+        assert python_encoding[wrong] != "UTF8"
+
+    ts = UID(dcmread(MEDIA / JPEG_EXHIBIT).file_meta.TransferSyntaxUID)
+    assert ts.name.startswith("JPEG Lossless, Non-Hierarchical, First-Order Prediction (Process 14")
+    assert "Process 14, first-order prediction" in key_texts(items["cdip-dx-002"])[0]
+
+    cr = dcmread(MEDIA / "exhibit-cr-monochrome1.dcm")
+    assert cr.PixelRepresentation == 0 and items["cdip-dx-003"].answer == 2**cr.BitsStored - 1
+    assert cr.PhotometricInterpretation == "MONOCHROME1" and "white" in key_texts(items["cdip-dx-004"])[0]
+
+    missing = dcmread(MEDIA / "exhibit-missing-type1.dcm")
+    keys = key_texts(items["cdip-dx-005"])
+    assert [k.split(" (")[0] for k in keys] == ["Study Instance UID", "Series Instance UID"]
+    assert "StudyInstanceUID" not in missing and "SeriesInstanceUID" not in missing
+    for keyword in ("PatientName", "AccessionNumber", "StudyID"):  # the distractors: present and empty
+        assert keyword in missing and missing[keyword].is_empty
+
+    ct = dcmread(MEDIA / "exhibit-ct-window.dcm")
+    stored = int(ct.pixel_array[32, 32])
+    assert stored == 1064 and items["cdip-dx-007"].answer == stored * ct.RescaleSlope + ct.RescaleIntercept
+    assert ct.WindowCenter == 40 and ct.WindowWidth == 400 and ct.PhotometricInterpretation == "MONOCHROME2"
+    insert = np.argwhere(ct.pixel_array == 300 + 1024)
+    png = np.asarray(Image.open(io.BytesIO(render_png(MEDIA / "exhibit-ct-window.dcm", size=64))))
+    row, col = insert[len(insert) // 2]
+    assert col < 32 and png[row, col] == 255  # the 300 HU insert is on the left and white
