@@ -12,6 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from pydantic import ValidationError as PydanticValidationError
 from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPartParser
@@ -27,11 +28,13 @@ from trainer.bank.models import Blueprint, CognitiveLevel, Difficulty, Item, Ite
 from trainer.bank.schema import ImportFailed, ItemIn, Problem
 from trainer.bank.scoring import InvalidResponse
 from trainer.bank.selectors import (
+    BLIND_FIRST,
     DICOM_SUFFIX,
     bank_lint,
     bank_stats,
     item_for_authoring,
     item_history,
+    item_key_hidden,
     item_to_schema,
     item_versions,
     items_as_schema,
@@ -47,8 +50,8 @@ from trainer.bank.services import (
     item_retire,
     item_review_answer,
     item_review_decide,
-    item_set_status,
     item_submit,
+    item_to_draft,
     item_update,
     media_store,
 )
@@ -69,6 +72,14 @@ class BankApi(APIView):
             return item_for_authoring(external_id=external_id)
         except Item.DoesNotExist:
             raise Http404("No such item.") from None
+
+    def item_with_key(self, request: Request, external_id: str) -> Item:
+        """The item, for a response that shows its key: refused (403) to a reviewer who has not answered it
+        blind yet."""
+        item = self.item(external_id)
+        if item_key_hidden(item=item, user=self.user(request)):
+            raise PermissionDenied(BLIND_FIRST)
+        return item
 
 
 def _problems(problems: list[Problem]) -> list[dict[str, Any]]:
@@ -278,7 +289,7 @@ class ItemDetailApi(BankApi):
         tags=TAG, summary="An item: current content, metadata and review history", responses=ItemOutputSerializer
     )
     def get(self, request: Request, external_id: str) -> Response:
-        return Response(_item_out(self.item(external_id)))
+        return Response(_item_out(self.item_with_key(request, external_id)))
 
 
 class ItemUpdateApi(BankApi):
@@ -289,7 +300,7 @@ class ItemUpdateApi(BankApi):
         responses={200: ItemOutputSerializer, 400: PROBLEMS_RESPONSE},
     )
     def post(self, request: Request, external_id: str) -> Response:
-        item = self.item(external_id)
+        item = self.item_with_key(request, external_id)
         given = ItemContentSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         data = _item_in(dict(given.validated_data), external_id=item.external_id)
@@ -334,10 +345,8 @@ class ItemReturnToDraftApi(BankApi):
         given = NotesSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         try:
-            item_set_status(
-                item=item, status=ItemStatus.DRAFT, by=self.user(request), notes=given.validated_data["notes"]
-            )
-        except ValueError as exc:
+            item_to_draft(item=item, by=self.user(request), notes=given.validated_data["notes"])
+        except (AuthoringError, ValueError) as exc:
             return _error(str(exc))
         return Response(_item_out(self.item(external_id)))
 
@@ -355,7 +364,7 @@ class ItemRetireApi(BankApi):
         given.is_valid(raise_exception=True)
         try:
             item_retire(item=item, by=self.user(request), notes=given.validated_data["notes"])
-        except ValueError as exc:
+        except (AuthoringError, ValueError) as exc:
             return _error(str(exc))
         return Response(_item_out(self.item(external_id)))
 
@@ -438,7 +447,7 @@ class VersionSerializer(serializers.Serializer[Any]):
 class ItemVersionListApi(BankApi):
     @extend_schema(tags=TAG, summary="Every version of an item, newest first", responses=VersionSerializer(many=True))
     def get(self, request: Request, external_id: str) -> Response:
-        return Response(VersionSerializer(item_versions(self.item(external_id)), many=True).data)
+        return Response(VersionSerializer(item_versions(self.item_with_key(request, external_id)), many=True).data)
 
 
 class HistoryEventSerializer(serializers.Serializer[Any]):
@@ -454,7 +463,7 @@ class HistoryEventSerializer(serializers.Serializer[Any]):
 class ItemHistoryApi(BankApi):
     @extend_schema(tags=TAG, summary="An item's review and edit history", responses=HistoryEventSerializer(many=True))
     def get(self, request: Request, external_id: str) -> Response:
-        return Response(HistoryEventSerializer(item_history(self.item(external_id)), many=True).data)
+        return Response(HistoryEventSerializer(item_history(self.item_with_key(request, external_id)), many=True).data)
 
 
 # ------------------------------------------------------------------------------------------------------ media

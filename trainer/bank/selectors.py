@@ -219,6 +219,20 @@ def item_is_author(*, item: Item, user: User) -> bool:
     return item.author_id == user.pk or (bool(item.author_handle) and item.author_handle == user.username)
 
 
+def item_key_hidden(*, item: Item, user: User) -> bool:
+    """The key is hidden from ``user``: the item is in review, they are not its author, and they have not yet
+    answered its current version blind. Until then no page or API response shows them the key, the rationales,
+    older versions or the review history (they could otherwise read the answer before giving their own)."""
+    if item.status != ItemStatus.IN_REVIEW or item_is_author(item=item, user=user):
+        return False
+    return not ItemEvent.objects.filter(
+        item=item, action=ItemEvent.Action.REVIEWED, by=user, version_id=item.current_version_id
+    ).exists()
+
+
+BLIND_FIRST = "you are to review this item blind: answer it on its review page before you can see its key"
+
+
 def item_review_pending(*, item: Item, reviewer: User) -> ItemEvent | None:
     """The reviewer's blind answer to the current version, waiting for their verdict (None: not answered yet)."""
     return (

@@ -36,7 +36,15 @@ from trainer.bank.models import (
 )
 from trainer.bank.schema import ImportFailed, ItemIn, Problem
 from trainer.bank.scoring import normalise_response
-from trainer.bank.selectors import DICOM_SUFFIX, MEDIA_DIR, item_is_author, item_review_pending, item_to_schema
+from trainer.bank.selectors import (
+    BLIND_FIRST,
+    DICOM_SUFFIX,
+    MEDIA_DIR,
+    item_is_author,
+    item_key_hidden,
+    item_review_pending,
+    item_to_schema,
+)
 
 FIXTURES = settings.BASE_DIR / "fixtures"
 OPTION_KEYS = "abcdefghijklmnopqrstuvwxyz"
@@ -517,9 +525,23 @@ def item_submit(*, item: Item, by: User) -> Item:
 
 
 @transaction.atomic
+def _check_not_skipping_review(item: Item, by: User, what: str) -> None:
+    """An item in review leaves review through a review (blind answer, then verdict) unless its author takes it
+    back: otherwise a reviewer could retire or un-submit it, read the key, and answer it 'blind' afterwards."""
+    if item_key_hidden(item=item, user=by):
+        raise AuthoringError(f"only its author can {what} an item in review; {BLIND_FIRST}, then give your verdict")
+
+
 def item_retire(*, item: Item, by: User, notes: str = "") -> Item:
     """Take an item out of use (practice and exams no longer draw it); its versions and history stay."""
+    _check_not_skipping_review(item, by, "retire")
     return item_set_status(item=item, status=ItemStatus.RETIRED, by=by, notes=notes)
+
+
+def item_to_draft(*, item: Item, by: User, notes: str = "") -> Item:
+    """Take an item back to draft (from review, published or retired)."""
+    _check_not_skipping_review(item, by, "take back")
+    return item_set_status(item=item, status=ItemStatus.DRAFT, by=by, notes=notes)
 
 
 # ---------------------------------------------------------------------------------------------------- review

@@ -41,6 +41,7 @@ from trainer.bank.presentation import feedback_view, learner_view
 from trainer.bank.schema import ImportFailed, ItemIn, MediaIn
 from trainer.bank.scoring import InvalidResponse, normalise_response, response_from_form, score_response
 from trainer.bank.selectors import (
+    BLIND_FIRST,
     DICOM_SUFFIX,
     bank_lint,
     bank_stats,
@@ -50,6 +51,7 @@ from trainer.bank.selectors import (
     item_for_authoring,
     item_history,
     item_is_author,
+    item_key_hidden,
     item_lint,
     item_review_pending,
     item_versions,
@@ -68,8 +70,8 @@ from trainer.bank.services import (
     item_retire,
     item_review_answer,
     item_review_decide,
-    item_set_status,
     item_submit,
+    item_to_draft,
     item_update,
     media_store,
 )
@@ -89,6 +91,14 @@ def _item(external_id: str) -> Item:
         return item_for_authoring(external_id=external_id)
     except Item.DoesNotExist:
         raise Http404("No such item.") from None
+
+
+def _blind_first(request: HttpRequest, item: Item) -> HttpResponse | None:
+    """Send a reviewer who has not answered the item blind yet to its review page (None: they may see the key)."""
+    if not item_key_hidden(item=item, user=_user(request)):
+        return None
+    messages.info(request, f"{item.external_id}: {BLIND_FIRST}.")
+    return redirect("bank:review", external_id=item.external_id)
 
 
 # ----------------------------------------------------------------------------------------------------- list
@@ -184,6 +194,8 @@ def item_new(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def item_edit(request: HttpRequest, external_id: str) -> HttpResponse:
     item = _item(external_id)
+    if blind := _blind_first(request, item):
+        return blind
     initial, options, pairs, references = initial_from_item(item)
     form, option_set, pair_set, ref_set = _item_forms(
         request, item=item, initial=initial, rows=(options, pairs, references)
@@ -238,7 +250,7 @@ def item_status(request: HttpRequest, external_id: str) -> HttpResponse:
             item_retire(item=item, by=user, notes=notes)
             messages.success(request, f"{item.external_id} is retired.")
         elif action == "draft":
-            item_set_status(item=item, status=ItemStatus.DRAFT, by=user, notes=notes)
+            item_to_draft(item=item, by=user, notes=notes)
             messages.success(request, f"{item.external_id} is a draft again.")
         else:
             messages.error(request, "Unknown action.")
@@ -264,6 +276,8 @@ def item_preview(request: HttpRequest, external_id: str) -> HttpResponse:
     """The item exactly as a learner gets it (the learner view and the practice answer fields); answering shows
     the feedback a learner would see. Previewing never locks the version: an instructor is not a learner."""
     item = _item(external_id)
+    if request.method == "POST" and (blind := _blind_first(request, item)):  # the feedback shows the key
+        return blind
     version = _version(item, request.GET.get("version"))
     context: dict[str, Any] = {
         "item": item,
@@ -363,6 +377,8 @@ def _response_from_blind(version: ItemVersion, item_type: str, blind: Any) -> di
 @require_safe
 def item_history_page(request: HttpRequest, external_id: str) -> HttpResponse:
     item = _item(external_id)
+    if blind := _blind_first(request, item):  # older versions, diffs and other reviewers' answers show the key
+        return blind
     versions = list(item_versions(item))
     events = [
         (
