@@ -155,6 +155,7 @@ class Problem:
 
 
 class ImportFailed(Exception):
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], *, summary: str = "") -> None:
         super().__init__(f"{len(problems)} problem(s)")
         self.problems = problems
+        self.summary = summary or f"{len(problems)} problem(s); nothing was imported"

@@ -324,7 +324,7 @@ def item_set_status(*, item: Item, status: str, by: User | None, notes: str = ""
     }
     new = ItemStatus(status)
     if new not in allowed[ItemStatus(item.status)]:
-        raise ValueError(f"an item cannot go from {item.get_status_display()} to {new.label}")
+        raise AuthoringError(f"an item cannot go from {item.get_status_display()} to {new.label}")
     action = {
         ItemStatus.IN_REVIEW: ItemEvent.Action.SUBMITTED,
         ItemStatus.PUBLISHED: ItemEvent.Action.PUBLISHED,

@@ -8,20 +8,11 @@ from django.urls import reverse
 
 from tests.conftest import signed_in
 from tests.trainer.bank.conftest import instructor_named, item_post
-from trainer.bank.models import Item, ItemStatus
-from trainer.bank.services import item_submit
+from trainer.bank.models import ItemStatus
 
 pytestmark = pytest.mark.django_db
 
 KEY_RATIONALE = "C-ECHO is the Verification service."  # the key's rationale in item_post()
-
-
-@pytest.fixture
-def submitted(tracks, instructor, instructor_client: Client) -> Item:
-    assert instructor_client.post(reverse("bank:item-new"), item_post()).status_code == 302
-    item = Item.objects.get(external_id="ui-echo-001")
-    item_submit(item=item, by=instructor)
-    return item
 
 
 @pytest.fixture
