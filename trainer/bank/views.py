@@ -342,9 +342,8 @@ def review_item(request: HttpRequest, external_id: str) -> HttpResponse:
         "is_author": item_is_author(item=item, user=user),
         "in_review": item.status == ItemStatus.IN_REVIEW,
     }
-    if pending is None:
-        context["view"] = learner_view(version, item_type=item.type, seed=f"review-{user.pk}")
-    else:
+    context["view"] = learner_view(version, item_type=item.type, seed=f"review-{user.pk}")  # no key in it
+    if pending is not None:
         response = _response_from_blind(version, item.type, pending.blind_answer)
         score = score_response(version, item.type, response)
         context["feedback"] = feedback_view(

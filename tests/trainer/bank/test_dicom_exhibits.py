@@ -176,14 +176,16 @@ def test_learners_see_the_exhibits_in_practice_and_exams(tracks, learner, learne
     assert DUMP_LINE in page and 'alt="CT phantom"' in page
 
 
-def test_the_reviewer_sees_the_exhibit_with_the_blind_question(tracks):
+def test_the_reviewer_sees_the_exhibit_with_the_blind_question_and_with_the_key(tracks):
     bank_import(items=[dicom_items(1)[0].model_copy(update={"status": "draft"})])
     item = Item.objects.get()
     item_submit(item=item, by=instructor_named("author-a"))
-    page = (
-        signed_in(instructor_named("reviewer-b")).get(reverse("bank:review", args=[item.external_id])).content.decode()
-    )
-    assert DUMP_LINE in page
+    reviewer = signed_in(instructor_named("reviewer-b"))
+    url = reverse("bank:review", args=[item.external_id])
+    assert DUMP_LINE in reviewer.get(url).content.decode()
+    assert reviewer.post(url, {"step": "answer", "choice": "b"}).status_code == 302
+    page = reviewer.get(url).content.decode()
+    assert "Step 2 of 2" in page and DUMP_LINE in page
 
 
 def test_a_missing_exhibit_says_so_instead_of_failing_the_page(tracks, instructor_client: Client):
