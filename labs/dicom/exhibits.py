@@ -240,5 +240,8 @@ def exhibits_write(directory: Path) -> list[Path]:
             check=True,
             capture_output=True,
         )
+    jpeg = dcmread(directory / JPEG_EXHIBIT)
+    del jpeg.DerivationDescription  # dcmcjpeg's note says "Lossless JPEG compression": the exhibit must not
+    jpeg.save_as(directory / JPEG_EXHIBIT, enforce_file_format=True)  # (the pixel data stays as encoded)
     paths.append(directory / JPEG_EXHIBIT)
     return paths
