@@ -31,10 +31,16 @@ from trainer.bank.models import (
 from trainer.bank.schema import DomainRef, EventIn, ItemIn, MediaIn, OptionIn, PairIn, ReferenceIn
 
 
-def items_for_export() -> QuerySet[Item]:
-    return Item.objects.select_related("current_version").prefetch_related(
+def items_for_export(*, user: User | None = None) -> QuerySet[Item]:
+    """Every item for an export; for a ``user`` (the pages and the API) without the items whose key is hidden from
+    them because they are to review them blind (``item_key_hidden``). The command exports everything."""
+    qs = Item.objects.select_related("current_version").prefetch_related(
         "item_domains__domain__track", "tags", "events"
     )
+    if user is None:
+        return qs
+    in_review = Item.objects.filter(status=ItemStatus.IN_REVIEW).select_related("author")
+    return qs.exclude(pk__in=[i.pk for i in in_review if item_key_hidden(item=i, user=user)])
 
 
 def item_to_schema(item: Item) -> ItemIn:

@@ -95,3 +95,13 @@ def test_the_api_hides_the_key_until_the_blind_answer(submitted, reviewer_client
     assert item.status_code == 200 and item.json()["options"][1]["rationale"] == KEY_RATIONALE
     decided = reviewer_client.post(reverse("api:bank:item-review-decide", args=["ui-echo-001"]), {"decision": "accept"})
     assert decided.status_code == 200 and decided.json()["status"] == "published"
+
+
+def test_an_export_leaves_out_the_items_the_user_is_to_review_blind(submitted, reviewer_client, instructor_client):
+    for client, present in ((reviewer_client, False), (instructor_client, True)):
+        api = client.get(reverse("api:bank:export"), {"format": "native"}).content.decode()
+        page = client.get(reverse("bank:export"), {"format": "csv"}).content.decode()
+        assert ("ui-echo-001" in api, "ui-echo-001" in page) == (present, present)
+        assert (KEY_RATIONALE in api) == present
+    answer_blind(reviewer_client)
+    assert KEY_RATIONALE in reviewer_client.get(reverse("api:bank:export"), {"format": "native"}).content.decode()
