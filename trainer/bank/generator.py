@@ -18,10 +18,11 @@ import functools
 import random
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from itertools import combinations
+from typing import Any
 
 from pydicom.datadict import DicomDictionary  # type: ignore[attr-defined]  # re-exported from _dicom_dict
 from pydicom.uid import UID_dictionary  # type: ignore[attr-defined]  # re-exported from _uid_dict
@@ -249,6 +250,15 @@ def _clean(item: ItemIn) -> bool:
     return not lint_item(item)
 
 
+def _first_clean(sets: Iterator[list[int]], pool: Sequence[Any], build: Callable[[list[Any]], ItemIn]) -> ItemIn | None:
+    """The first item built from a distractor set (indexes into ``pool``) that the linter finds nothing in."""
+    for chosen in sets:
+        item = build([pool[i] for i in chosen])
+        if _clean(item):
+            return item
+    return None
+
+
 def _distractor_sets(candidates: list[int], rng: random.Random, size: int = 3) -> Iterator[list[int]]:
     """Sets of distractor indexes: the nearest first, then other combinations of the candidates, shuffled by the
     item's own random source."""
@@ -266,6 +276,17 @@ def _difficulty(attr: Attribute) -> str:
     return "medium" if attr.tag >> 16 in COMMON_GROUPS else "hard"
 
 
+def _tag_question(attr: Attribute, rng: random.Random) -> dict[str, Any]:
+    """What the tag ↔ attribute families share: the dictionary reference, domains, tags, difficulty."""
+    return {
+        "references": [REF_DICTIONARY],
+        "domains": DOMAINS_DATA_MODEL,
+        "tags": ["data-dictionary", "tags"],
+        "difficulty": _difficulty(attr),
+        "rng": rng,
+    }
+
+
 def family_tag(index: int) -> ItemIn | None:
     """Which tag holds <name>? Distractors: tags of neighbouring attributes (same group where possible)."""
     pool = attributes()
@@ -274,9 +295,9 @@ def family_tag(index: int) -> ItemIn | None:
     nearest = _neighbours(pool, index, 8)
     same_group = [i for i in nearest if pool[i].tag >> 16 == attr.tag >> 16]
     near = same_group if len(same_group) >= 3 else nearest
-    for chosen in _distractor_sets(near, rng):
-        others = [pool[i] for i in chosen]
-        item = _item(
+
+    def build(others: list[Any]) -> ItemIn:
+        return _item(
             family="tag",
             subject=attr.subject,
             stem=f"Which data element tag holds the attribute **{attr.name}** (keyword `{attr.keyword}`)?",
@@ -292,15 +313,10 @@ def family_tag(index: int) -> ItemIn | None:
                 f"with VR {attr.vr} and VM {attr.vm}. The other tags are neighbours in the registry that hold "
                 "other attributes."
             ),
-            references=[REF_DICTIONARY],
-            domains=DOMAINS_DATA_MODEL,
-            tags=["data-dictionary", "tags"],
-            difficulty=_difficulty(attr),
-            rng=rng,
+            **_tag_question(attr, rng),
         )
-        if _clean(item):
-            return item
-    return None
+
+    return _first_clean(_distractor_sets(near, rng), pool, build)
 
 
 def family_attribute(index: int) -> ItemIn | None:
@@ -309,9 +325,9 @@ def family_attribute(index: int) -> ItemIn | None:
     attr = pool[index]
     rng = random.Random(f"attribute:{attr.subject}")  # noqa: S311 - item layout, not security
     near = _neighbours(pool, index, 8)
-    for chosen in _distractor_sets(near, rng):
-        others = [pool[i] for i in chosen]
-        item = _item(
+
+    def build(others: list[Any]) -> ItemIn:
+        return _item(
             family="attribute",
             subject=attr.subject,
             stem=f"Which attribute does the data element tag **{attr.tag_text}** hold?",
@@ -323,15 +339,10 @@ def family_attribute(index: int) -> ItemIn | None:
                 f"PS3.6 Table 6-1 registers tag {attr.tag_text} as {attr.name} (keyword `{attr.keyword}`, "
                 f"VR {attr.vr}, VM {attr.vm}). The other attributes sit at neighbouring tags."
             ),
-            references=[REF_DICTIONARY],
-            domains=DOMAINS_DATA_MODEL,
-            tags=["data-dictionary", "tags"],
-            difficulty=_difficulty(attr),
-            rng=rng,
+            **_tag_question(attr, rng),
         )
-        if _clean(item):
-            return item
-    return None
+
+    return _first_clean(_distractor_sets(near, rng), pool, build)
 
 
 def family_vr(index: int) -> ItemIn | None:
@@ -343,9 +354,9 @@ def family_vr(index: int) -> ItemIn | None:
         return None
     rng = random.Random(f"vr:{attr.subject}")  # noqa: S311 - item layout, not security
     confusable = list(VR_CONFUSABLE[attr.vr])
-    for chosen in _distractor_sets(list(range(len(confusable))), rng):
-        others = [confusable[i] for i in chosen]
-        item = _item(
+
+    def build(others: list[Any]) -> ItemIn:
+        return _item(
             family="vr",
             subject=attr.subject,
             stem=f"What is the value representation (VR) of the attribute **{attr.name}** (keyword `{attr.keyword}`)?",
@@ -366,9 +377,8 @@ def family_vr(index: int) -> ItemIn | None:
             difficulty=_difficulty(attr),
             rng=rng,
         )
-        if _clean(item):
-            return item
-    return None
+
+    return _first_clean(_distractor_sets(list(range(len(confusable))), rng), confusable, build)
 
 
 def _uid_note(u: Uid) -> str:
@@ -396,9 +406,9 @@ def _uid_item(question: UidQuestion, index: int) -> ItemIn | None:
     pool = uids(question.kind)
     entry = pool[index]
     rng = random.Random(f"{question.family}:{entry.subject}")  # noqa: S311 - item layout, not security
-    for chosen in _distractor_sets(_neighbours(pool, index, 6), rng):
-        others = [pool[i] for i in chosen]
-        item = _item(
+
+    def build(others: list[Any]) -> ItemIn:
+        return _item(
             family=question.family,
             subject=entry.subject,
             stem=question.stem(entry),
@@ -411,9 +421,8 @@ def _uid_item(question: UidQuestion, index: int) -> ItemIn | None:
             difficulty=question.difficulty,
             rng=rng,
         )
-        if _clean(item):
-            return item
-    return None
+
+    return _first_clean(_distractor_sets(_neighbours(pool, index, 6), rng), pool, build)
 
 
 def _uid_code(u: Uid) -> str:
