@@ -176,10 +176,13 @@ def find(
     level: str,
     keys: dict[str, str],
     model: str = "study",
+    identifier: Dataset | None = None,
 ) -> ScuResult:
-    """C-FIND (PS3.4 §C.4.1 / §K.4); at most MAX_MATCHES matches are kept, then the query is cancelled."""
+    """C-FIND (PS3.4 §C.4.1 / §K.4); at most MAX_MATCHES matches are kept, then the query is cancelled.
+    ``identifier`` replaces ``level``/``keys`` when the query needs sequences (a worklist query)."""
     sop_class = FIND_MODELS[model]
-    identifier = _identifier(level, keys, model)
+    if identifier is None:
+        identifier = _identifier(level, keys, model)
     assoc, record, reason = _open(
         node_id=node_id, calling_ae=calling_ae, remote=remote, contexts=[build_context(sop_class)], allowed=allowed
     )

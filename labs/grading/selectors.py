@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from labs.grading.models import GradingRun, LabAttempt
+from labs.grading.models import GradingRun, LabAttempt, LabPeer
+from labs.nodes.models import Node
 
 
 def attempts_of(user: Any, slug: str | None = None) -> QuerySet[LabAttempt]:
@@ -28,3 +30,40 @@ def run_progress(run: GradingRun) -> int:
     if not run.total_checks:
         return 100
     return min(100, round(100 * run.results.count() / run.total_checks))
+
+
+def attempt_nodes(attempt: LabAttempt) -> list[Node]:
+    """Every node of an attempt: the learner's lab node, then its simulated peers (what reset, finish and
+    cleanup must touch)."""
+    nodes = [attempt.node] if attempt.node is not None else []
+    return nodes + [p.node for p in attempt.peers.select_related("node").order_by("key")]
+
+
+def attempt_peers(attempt: LabAttempt) -> list[LabPeer]:
+    return list(attempt.peers.select_related("node").order_by("key"))
+
+
+def peer_of(user: Any, attempt_id: int, key: str) -> LabPeer:
+    """A peer of one of the user's attempts, or 404."""
+    return get_object_or_404(
+        LabPeer.objects.select_related("attempt", "node"), attempt__pk=attempt_id, attempt__learner=user, key=key
+    )
+
+
+def attempt_placeholders(attempt: LabAttempt) -> dict[str, str]:
+    """Values of the lab text placeholders: ``{ae}``, ``{host}``, ``{port}`` (the learner's node) and
+    ``{peer_ae:KEY}``, ``{peer_port:KEY}`` (its peers)."""
+    from labs.nodes.selectors import node_public_host
+
+    values: dict[str, str] = {}
+    if attempt.node is not None:
+        values |= {"ae": attempt.node.ae_title, "port": str(attempt.node.port), "host": node_public_host(attempt.node)}
+    for peer in attempt.peers.select_related("node"):
+        values[f"peer_ae:{peer.key}"] = peer.node.ae_title
+        values[f"peer_port:{peer.key}"] = str(peer.node.port)
+    return values
+
+
+def fill_placeholders(text: str, values: dict[str, str]) -> str:
+    """Replace ``{name}`` placeholders that have a value; anything else is left as written."""
+    return re.sub(r"\{([a-z_]+(?::[a-z0-9-]+)?)\}", lambda m: values.get(m.group(1), m.group(0)), text)
