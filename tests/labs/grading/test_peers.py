@@ -159,6 +159,7 @@ def test_declared_faults_refuse_and_abort(learner, nodehost, lab_dir, tmp_path):
 def test_two_learners_have_separate_peers(learner, other_learner, nodehost, lab_dir):
     mine, theirs = start_lab(learner, "peers-framework"), start_lab(other_learner, "peers-framework")
     my_ct, their_ct = mine.peers.get(key="ct"), theirs.peers.get(key="ct")
+    assert mine.node is not None and theirs.node is not None
     assert my_ct.node_id != their_ct.node_id and my_ct.node.port != their_ct.node.port
     assert my_ct.settings["dest_port"] == mine.node.port and their_ct.settings["dest_port"] == theirs.node.port
     peer_services.peer_send_execute(peer_id=my_ct.pk)
