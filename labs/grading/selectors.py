@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from labs.grading.models import GradingRun, LabAttempt, LabPeer
-from labs.nodes.models import Node
+from labs.nodes.models import AssociationLog, Node
 
 
 def attempts_of(user: Any, slug: str | None = None) -> QuerySet[LabAttempt]:
@@ -67,3 +67,8 @@ def attempt_placeholders(attempt: LabAttempt) -> dict[str, str]:
 def fill_placeholders(text: str, values: dict[str, str]) -> str:
     """Replace ``{name}`` placeholders that have a value; anything else is left as written."""
     return re.sub(r"\{([a-z_]+(?::[a-z0-9-]+)?)\}", lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+def peer_log(peer: LabPeer, *, limit: int = 15) -> list[AssociationLog]:
+    """The peer's newest associations (its console shows what it sent and what reached it)."""
+    return list(AssociationLog.objects.filter(node=peer.node).order_by("-started_at", "-id")[:limit])

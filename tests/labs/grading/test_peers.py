@@ -170,3 +170,34 @@ def test_two_learners_have_separate_peers(learner, other_learner, nodehost, lab_
         selectors.peer_of(other_learner, mine.pk, "ct")
     assert selectors.peer_of(learner, mine.pk, "ct") == my_ct
     assert LabPeer.objects.filter(attempt__learner=other_learner).count() == 4
+
+
+def test_modality_console_page_edits_settings_and_queues_a_send(learner, nodehost, lab_dir, monkeypatch):
+    from labs.grading import tasks
+    from tests.conftest import signed_in
+
+    sent: list[tuple[int, str]] = []
+    monkeypatch.setattr(tasks.peer_send, "delay", lambda peer_id, token: sent.append((peer_id, token)))
+    attempt = start_lab(learner, "peers-framework")
+    client = signed_in(learner)
+    ct = attempt.peers.get(key="ct")
+    page = client.get(f"/labs/attempts/{attempt.pk}/peers/ct/").content.decode()
+    assert "CT_ROOM1" in page and f'value="{attempt.node.port}"' in page and "Send the study" in page
+    lab_page = client.get("/labs/peers-framework/").content.decode()
+    assert f"Send from CT_ROOM1 on port {ct.node.port}." in lab_page and "WS_VIEW" in lab_page
+    form = {"dest_ae": "WS_VIEW", "dest_host": "127.0.0.1", "dest_port": "104", "declared_charset": "ISO_IR 192"}
+    assert client.post(f"/labs/attempts/{attempt.pk}/peers/ct/settings/", form).status_code == 302
+    ct.refresh_from_db()
+    assert (ct.settings["dest_ae"], ct.settings["dest_port"], ct.settings["declared_charset"]) == (
+        "WS_VIEW",
+        104,
+        "ISO_IR 192",
+    )
+    bad = client.post(f"/labs/attempts/{attempt.pk}/peers/ct/settings/", {**form, "dest_port": "0"}, follow=True)
+    assert "Destination port" in bad.content.decode()
+    ct.refresh_from_db()
+    assert ct.settings["dest_port"] == 104  # nothing lost, nothing half-saved
+    assert client.post(f"/labs/attempts/{attempt.pk}/peers/ct/send/").status_code == 302
+    assert sent == [(ct.pk, ct.__class__.objects.get(pk=ct.pk).settings["send_token"])]
+    pending = client.get(f"/labs/attempts/{attempt.pk}/peers/ct/", headers={"HX-Request": "true"}).content.decode()
+    assert 'hx-trigger="every 1s"' in pending and "Queued" in pending
