@@ -181,6 +181,7 @@ def test_modality_console_page_edits_settings_and_queues_a_send(learner, nodehos
     attempt = start_lab(learner, "peers-framework")
     client = signed_in(learner)
     ct = attempt.peers.get(key="ct")
+    assert attempt.node is not None
     page = client.get(f"/labs/attempts/{attempt.pk}/peers/ct/").content.decode()
     assert "CT_ROOM1" in page and f'value="{attempt.node.port}"' in page and "Send the study" in page
     lab_page = client.get("/labs/peers-framework/").content.decode()
