@@ -17,7 +17,7 @@ from labs.dicom import synthetic
 from labs.grading import peer_services
 from labs.grading.checks import CATALOGUE, CheckContext
 from labs.grading.models import AttemptStatus, CheckResult, GradingRun, LabAttempt, RunStatus
-from labs.grading.selectors import attempt_placeholders
+from labs.grading.selectors import attempt_placeholders, fill_placeholders
 from labs.nodes import services as node_services
 from labs.nodes.models import Node, NodeKind
 from labs.nodes.selectors import node_public_host, node_storage_dir
@@ -151,6 +151,7 @@ def grading_run_execute(*, run_id: int) -> str:
     if node is None:
         return grading_run_fail(run_id=run_id, error="The lab's node was deleted.")
     ctx = CheckContext(node=node, since=attempt.started, lab=lab, host=node_public_host(node))
+    values = attempt_placeholders(attempt)  # {port}, {peer_port:KEY}… in check parameters
     done = set(CheckResult.objects.filter(run=run).values_list("order", flat=True))
     order = 0
     for task in lab.tasks:
@@ -159,7 +160,8 @@ def grading_run_execute(*, run_id: int) -> str:
             if order in done:
                 continue
             try:
-                outcome = CATALOGUE[spec.check](ctx, dict(spec.params))
+                params = {k: fill_placeholders(v, values) if isinstance(v, str) else v for k, v in spec.params.items()}
+                outcome = CATALOGUE[spec.check](ctx, params)
                 passed, evidence, hint = outcome.passed, outcome.evidence, outcome.hint
             except Exception as exc:  # a check that cannot run fails with the reason, the others still run
                 logger.exception("check %s of run %s", spec.check, run_id)
