@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.utils import timezone
+
 from labs.grading import peer_services, services
 from labs.grading.models import GradingRun, LabAttempt
 from labs.grading.selectors import attempt_nodes, attempt_placeholders, fill_placeholders
 from labs.nodes import services as node_services
+from labs.nodes.models import AssociationLog
 from labs.scenarios.schema import LabSpec, Solution, SolutionStep
-from tests.labs.fixtures import dcmtk, wait_running
+from tests.labs.fixtures import dcmtk, wait_for, wait_running
 
 
 def fill(arg: str, *, lab: LabSpec, attempt: LabAttempt, workdir: Path) -> str:
@@ -84,7 +87,17 @@ def play_peer_step(step: SolutionStep, *, lab: LabSpec, attempt: LabAttempt, wor
     elif step.peer_send:
         peer_services.peer_send_execute(peer_id=attempt.peers.get(key=step.peer_send).pk)
     elif step.peer_commit:
-        peer_services.peer_commit_request(peer=attempt.peers.get(key=step.peer_commit))
+        peer = attempt.peers.get(key=step.peer_commit)
+        pressed = timezone.now()
+        peer_services.peer_commit_request(peer=peer)
+        nodehost.flush()  # the node answers the N-ACTION at once and reports back on its own association
+
+        def reported() -> bool:
+            nodehost.flush()
+            outbound = AssociationLog.objects.filter(node=node, direction="out", started_at__gte=pressed)
+            return outbound.filter(called_ae=peer.node.ae_title).exists()
+
+        wait_for(reported, what="the node's attempt to send the storage commitment result")
     else:
         raise AssertionError(f"helpers.play cannot play {step}")
     nodehost.flush()
