@@ -24,7 +24,7 @@ from pynetdicom.presentation import PresentationContext, build_context
 from labs.dicom import catalog, statuses
 from labs.dicom.netpolicy import Network
 from labs.dicom.runtime import AssociationRecord
-from labs.dicom.scu import Remote, ScuResult, _close, _open
+from labs.dicom.scu import Remote, ScuResult, _close, _open, store_one
 
 MARKER = 900  # the value burned into the corrected images' corner (a laterality marker)
 
@@ -96,26 +96,6 @@ def _contexts(datasets: Iterable[Dataset], offered: tuple[str, ...]) -> list[Pre
     return [build_context(uid, syntaxes) for uid in classes][:128]
 
 
-def _store_one(assoc: object, ds: Dataset, result: ScuResult, failures: list[str]) -> None:
-    try:
-        rsp = assoc.send_c_store(ds)  # type: ignore[attr-defined]
-    except ValueError as exc:  # no accepted presentation context for this object
-        result.failed += 1
-        failures.append(str(exc).split("\n")[0][:120])
-        return
-    code = int(rsp.Status) if rsp and "Status" in rsp else None
-    if code is None:
-        result.failed += 1
-        failures.append("no response (association aborted or timed out)")
-    elif code == 0:
-        result.completed += 1
-    elif statuses.status_info(code).category == "Warning":
-        result.warning += 1
-    else:
-        result.failed += 1
-        failures.append(f"{statuses.status_info(code).hex} {statuses.status_info(code).name}")
-
-
 def send(
     *,
     node_id: int,
@@ -153,7 +133,7 @@ def send(
             continue
         try:
             for ds in group:
-                _store_one(assoc, ds, result, failures)
+                store_one(assoc, ds, result, failures)
                 if not assoc.is_established:
                     break
         finally:

@@ -3,6 +3,8 @@ and the htmx-polled run. Thin views; a learner sees only their own attempts and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -11,6 +13,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from labs.grading import peer_services, selectors, services
 from labs.grading.forms import PeerSettingsForm
+from labs.grading.models import LabPeer
 from labs.nodes.selectors import node_public_host
 from labs.scenarios.loader import lab_catalogue, lab_get
 from trainer.bank.presentation import render_markdown
@@ -138,25 +141,26 @@ def peer_settings(request: HttpRequest, attempt_id: int, key: str) -> HttpRespon
     return redirect("labs:peer", attempt_id=attempt_id, key=key)
 
 
-@login_required
-@require_POST
-def peer_send(request: HttpRequest, attempt_id: int, key: str) -> HttpResponse:
+def _console_action(request: HttpRequest, attempt_id: int, key: str, action: Callable[[LabPeer], str]) -> HttpResponse:
     peer = selectors.peer_of(request.user, attempt_id, key)
     try:
-        peer_services.peer_send_request(peer=peer)
-        messages.success(request, "Sending: the result shows below in a moment.")
+        messages.info(request, action(peer))
     except peer_services.PeerError as exc:
         messages.error(request, str(exc))
     return redirect("labs:peer", attempt_id=attempt_id, key=key)
+
+
+@login_required
+@require_POST
+def peer_send(request: HttpRequest, attempt_id: int, key: str) -> HttpResponse:
+    def send(peer: LabPeer) -> str:
+        peer_services.peer_send_request(peer=peer)
+        return "Sending: the result shows below in a moment."
+
+    return _console_action(request, attempt_id, key, send)
 
 
 @login_required
 @require_POST
 def peer_commit(request: HttpRequest, attempt_id: int, key: str) -> HttpResponse:
-    peer = selectors.peer_of(request.user, attempt_id, key)
-    try:
-        result = peer_services.peer_commit_request(peer=peer)
-        (messages.success if result.ok else messages.error)(request, result.message)
-    except peer_services.PeerError as exc:
-        messages.error(request, str(exc))
-    return redirect("labs:peer", attempt_id=attempt_id, key=key)
+    return _console_action(request, attempt_id, key, lambda peer: peer_services.peer_commit_request(peer=peer).message)

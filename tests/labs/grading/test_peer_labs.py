@@ -26,13 +26,11 @@ def _play_first(slug: str, count: int, *, learner, nodehost, tmp_path):
     attempt = start_lab(learner, slug)
     assert lab.reference_solution
     steps = Solution(steps=lab.reference_solution.steps[:count])
-    return lab, attempt, play(steps, lab=lab, attempt=attempt, workdir=tmp_path, nodehost=nodehost)
+    return attempt, play(steps, lab=lab, attempt=attempt, workdir=tmp_path, nodehost=nodehost)
 
 
 def test_move_to_an_unknown_then_an_unreachable_destination(learner, nodehost, tmp_path):
-    lab, attempt, outputs = _play_first(
-        "move-to-workstations", 4, learner=learner, nodehost=nodehost, tmp_path=tmp_path
-    )
+    attempt, outputs = _play_first("move-to-workstations", 4, learner=learner, nodehost=nodehost, tmp_path=tmp_path)
     assert "Refused: MoveDestinationUnknown" in outputs[0], outputs[0]
     assert "Success" in outputs[1]
     out = AssociationLog.objects.filter(node=attempt.node, direction="out", called_ae="WS_3DLAB").first()
@@ -45,16 +43,14 @@ def test_move_to_an_unknown_then_an_unreachable_destination(learner, nodehost, t
 
 
 def test_garbled_name_is_shown_by_findscu_and_quoted_in_the_evidence(learner, nodehost, tmp_path):
-    lab, attempt, outputs = _play_first(
-        "garbled-patient-names", 2, learner=learner, nodehost=nodehost, tmp_path=tmp_path
-    )
+    attempt, outputs = _play_first("garbled-patient-names", 2, learner=learner, nodehost=nodehost, tmp_path=tmp_path)
     assert "PatientName" in outputs[0] and "[MÃ" in outputs[0], outputs[0]  # what the PACS made of the bytes
     result = grade_now(attempt).results.get(name="patient_name_decodes")
     assert not result.passed and "'MÃ\x9cLLER^JÃ\x9cRGEN' instead of 'MÜLLER^JÜRGEN'" in result.evidence
 
 
 def test_resent_corrected_images_are_answered_success_but_not_kept(learner, nodehost, tmp_path):
-    lab, attempt, outputs = _play_first(
+    attempt, outputs = _play_first(
         "corrected-images-same-uids", 3, learner=learner, nodehost=nodehost, tmp_path=tmp_path
     )
     ct = attempt.peers.get(key="ct")
@@ -67,7 +63,7 @@ def test_resent_corrected_images_are_answered_success_but_not_kept(learner, node
 
 
 def test_worklist_query_as_the_ct_is_empty_until_the_entry_is_fixed(learner, nodehost, tmp_path):
-    lab, attempt, outputs = _play_first("empty-worklist", 2, learner=learner, nodehost=nodehost, tmp_path=tmp_path)
+    attempt, outputs = _play_first("empty-worklist", 2, learner=learner, nodehost=nodehost, tmp_path=tmp_path)
     assert "Find Response: 1" not in outputs[0] and "Received Final Find Response (Success)" in outputs[0]
     assert "CT_ROOM_4" in outputs[1] and "[MR]" in outputs[1], outputs[1]
     probe = grade_now(attempt).results.get(name="worklist_probe")
@@ -75,7 +71,7 @@ def test_worklist_query_as_the_ct_is_empty_until_the_entry_is_fixed(learner, nod
 
 
 def test_commitment_result_to_an_unregistered_modality_is_refused_in_the_log(learner, nodehost, tmp_path):
-    lab, attempt, _ = _play_first("storage-commitment", 2, learner=learner, nodehost=nodehost, tmp_path=tmp_path)
+    attempt, _ = _play_first("storage-commitment", 2, learner=learner, nodehost=nodehost, tmp_path=tmp_path)
     ct = attempt.peers.get(key="ct")
     assert "answered 0x0000" in ct.settings["last_commit"]  # N-ACTION: request received, nothing more
     refused = AssociationLog.objects.get(node=attempt.node, direction="out", called_ae="CT_ROOM5")
