@@ -57,6 +57,7 @@ def known_aes_add(*, node: Node, known: list[KnownAESpec], values: dict[str, str
             port=int(fill_placeholders(str(k.port), values)),
             description=k.description,
             move_destination=k.move_destination,
+            may_store=k.may_store,
         )
 
 

@@ -42,6 +42,7 @@ class KnownAESpec(Strict):
     port: int | str = 11112
     description: str = ""
     move_destination: bool = True
+    may_store: bool = True
 
     _check_ae = field_validator("ae_title")(_ae)
 

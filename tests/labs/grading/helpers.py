@@ -42,7 +42,12 @@ def play(solution: Solution, *, lab: LabSpec, attempt: LabAttempt, workdir: Path
             k = step.add_known_ae
             port = fill(str(k.port), lab=lab, attempt=attempt, workdir=workdir)
             node_services.known_ae_add(
-                node=node, ae_title=k.ae_title, host=k.host, port=port, move_destination=k.move_destination
+                node=node,
+                ae_title=k.ae_title,
+                host=k.host,
+                port=port,
+                move_destination=k.move_destination,
+                may_store=k.may_store,
             )
             wait_running(node)
         elif step.configure:
@@ -62,7 +67,8 @@ def play_peer_step(step: SolutionStep, *, lab: LabSpec, attempt: LabAttempt, wor
     if step.edit_known_ae:
         k = step.edit_known_ae
         known = node.known_aes.get(ae_title=k.ae_title)
-        node_services.known_ae_update(known=known, host=k.host, port=int(fill_placeholders(str(k.port), values)))
+        port = int(fill_placeholders(str(k.port), values))
+        node_services.known_ae_update(known=known, host=k.host, port=port, may_store=k.may_store)
         wait_running(node)
     elif step.worklist_add:
         peer_services.worklist_add(node=node, entry=step.worklist_add)

@@ -105,3 +105,17 @@ tasks:
     wrong_role = fixed.replace("{peer_port:nobody}", "{peer_port:ct}").replace("role: modality", "role: printer")
     with pytest.raises(LabFileError, match=r"peers\.0\.role"):
         parse_lab(wrong_role, source="bad.yaml")
+
+
+def test_move_from_the_old_archive_fails_at_each_c_store_on_the_learner_node(learner, nodehost, tmp_path):
+    attempt, outputs = _play_first(
+        "retrieve-from-old-archive", 2, learner=learner, nodehost=nodehost, tmp_path=tmp_path
+    )
+    assert "PT-0701" in outputs[0] and "Prior CT thorax" in outputs[0]
+    assert "Refused: OutOfResourcesSubOperations" in outputs[1], outputs[1]  # 0xA702: every sub-operation failed
+    inbound = AssociationLog.objects.get(node=attempt.node, direction="in", calling_ae="OLD_ARCH")
+    assert inbound.outcome == "accepted"
+    statuses = {m.status for m in inbound.messages.filter(command="C-STORE")}
+    assert statuses and 0 not in statuses
+    result = grade_now(attempt).results.get(name="study_stored")
+    assert not result.passed and "0 of 4 instances" in result.evidence
