@@ -45,6 +45,10 @@ peers:
     role: faulty
     ae_title: FLAKY_AE
     faults: {abort_after: 1}
+  - key: slow
+    role: faulty
+    ae_title: SLOW_AE
+    faults: {delay_ms: 2500}
 tasks:
   - key: t
     title: T
@@ -73,9 +77,9 @@ def _no_broker(monkeypatch):
 def test_peers_start_with_the_lab_answer_c_echo_and_stay_out_of_my_nodes(learner, nodehost, lab_dir):
     attempt = start_lab(learner, "peers-framework")
     peers = {p.key: p for p in selectors.attempt_peers(attempt)}
-    assert set(peers) == {"ct", "ws", "busy", "flaky"}
+    assert set(peers) == {"ct", "ws", "busy", "flaky", "slow"}
     nodes = selectors.attempt_nodes(attempt)
-    assert len(nodes) == 5 and nodes[0] == attempt.node
+    assert len(nodes) == 6 and nodes[0] == attempt.node
     for key in ("ct", "ws"):
         node = peers[key].node
         assert node.kind == NodeKind.PEER and node.owner_id == learner.pk and node.port != attempt.node.port
@@ -156,6 +160,15 @@ def test_declared_faults_refuse_and_abort(learner, nodehost, lab_dir, tmp_path):
     assert "A-ABORT after 1" in log.detail
 
 
+def test_a_slow_peer_answers_after_its_declared_delay(learner, nodehost, lab_dir):
+    attempt = start_lab(learner, "peers-framework")
+    slow = attempt.peers.get(key="slow").node
+    impatient = dcmtk("echoscu", "-td", "1", "-aet", "LEARNER", "-aec", "SLOW_AE", "127.0.0.1", str(slow.port))
+    assert impatient.returncode != 0, impatient.stdout  # a 1 s DIMSE timeout gives up before the answer
+    patient = dcmtk("echoscu", "-td", "30", "-aet", "LEARNER", "-aec", "SLOW_AE", "127.0.0.1", str(slow.port))
+    assert patient.returncode == 0, patient.stdout
+
+
 def test_two_learners_have_separate_peers(learner, other_learner, nodehost, lab_dir):
     mine, theirs = start_lab(learner, "peers-framework"), start_lab(other_learner, "peers-framework")
     my_ct, their_ct = mine.peers.get(key="ct"), theirs.peers.get(key="ct")
@@ -169,7 +182,7 @@ def test_two_learners_have_separate_peers(learner, other_learner, nodehost, lab_
     with pytest.raises(Http404):
         selectors.peer_of(other_learner, mine.pk, "ct")
     assert selectors.peer_of(learner, mine.pk, "ct") == my_ct
-    assert LabPeer.objects.filter(attempt__learner=other_learner).count() == 4
+    assert LabPeer.objects.filter(attempt__learner=other_learner).count() == 5
 
 
 def test_modality_console_page_edits_settings_and_queues_a_send(learner, nodehost, lab_dir, monkeypatch):
