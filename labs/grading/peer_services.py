@@ -7,6 +7,7 @@ association log (outbound), so the learner's node shows the inbound side."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from pathlib import Path
 from typing import Any
@@ -27,11 +28,25 @@ from labs.nodes.models import Node, NodeKind
 from labs.nodes.selectors import node_storage_dir
 from labs.scenarios.schema import KnownAESpec, LabSpec, PeerSpec, WorklistSpec
 
+logger = logging.getLogger(__name__)
 SETTING_KEYS = ("dest_ae", "dest_host", "dest_port", "one_association_per_image", "declared_charset", "new_uids")
 
 
 class PeerError(Exception):
     """A console action on a simulated peer that cannot be carried out (shown to the learner)."""
+
+
+def _settings_merge(peer: LabPeer, *, count_send: bool = False, **values: Any) -> LabPeer:
+    """Merge values into the peer's settings under a row lock (a send finishing and a settings change, or two
+    presses, never overwrite each other's keys); ``count_send`` adds one to the number of sends."""
+    with transaction.atomic():
+        locked = LabPeer.objects.select_for_update().get(pk=peer.pk)
+        if count_send:
+            values["sends"] = int(locked.settings.get("sends", 0)) + 1
+        locked.settings = {**locked.settings, **values}
+        locked.save(update_fields=["settings"])
+    peer.settings = locked.settings
+    return peer
 
 
 def _initial_settings(spec: PeerSpec, values: dict[str, str]) -> dict[str, Any]:
@@ -127,12 +142,7 @@ def peer_settings_update(*, peer: LabPeer, **changes: Any) -> LabPeer:
         if charset and charset not in python_encoding:
             raise PeerError(f"'{charset}' is not a Specific Character Set defined term (PS3.3 §C.12.1.1.2).")
         clean["declared_charset"] = charset
-    with transaction.atomic():
-        locked = LabPeer.objects.select_for_update().get(pk=peer.pk)
-        locked.settings = {**locked.settings, **clean}
-        locked.save(update_fields=["settings"])
-    peer.refresh_from_db()
-    return peer
+    return _settings_merge(peer, **clean)
 
 
 def _held(peer: LabPeer) -> list[Dataset]:
@@ -168,10 +178,7 @@ def peer_send_request(*, peer: LabPeer) -> str:
     if peer.role != "modality":
         raise PeerError("Only a modality sends studies from its console.")
     token = uuid.uuid4().hex
-    with transaction.atomic():
-        locked = LabPeer.objects.select_for_update().get(pk=peer.pk)
-        locked.settings = {**locked.settings, "send_token": token, "last_send": "Queued: sending shortly…"}
-        locked.save(update_fields=["settings"])
+    _settings_merge(peer, send_token=token, last_send="Queued: sending shortly…")
     transaction.on_commit(lambda: peer_send.delay(peer.pk, token))
     return token
 
@@ -187,22 +194,22 @@ def peer_send_execute(*, peer_id: int, token: str | None = None) -> str:
                 return "already sent"
             peer.settings = {**peer.settings, "send_token": None}
             peer.save(update_fields=["settings"])
-    spec = _spec(peer)
     s = peer.settings
-    result, records = modality.send(
-        node_id=peer.node_id,
-        calling_ae=peer.node.ae_title,
-        remote=Remote(ae_title=str(s["dest_ae"]), host=str(s["dest_host"]), port=int(s["dest_port"])),
-        allowed=settings.NODE_ALLOWED_NETWORKS,
-        datasets=_held(peer),
-        settings=_device(peer, spec),
-    )
+    try:
+        result, records = modality.send(
+            node_id=peer.node_id,
+            calling_ae=peer.node.ae_title,
+            remote=Remote(ae_title=str(s["dest_ae"]), host=str(s["dest_host"]), port=int(s["dest_port"])),
+            allowed=settings.NODE_ALLOWED_NETWORKS,
+            datasets=_held(peer),
+            settings=_device(peer, _spec(peer)),
+        )
+    except Exception as exc:  # the learner sees why, and may press Send again
+        logger.exception("peer %s: send failed", peer_id)
+        _settings_merge(peer, last_send=f"The send could not run: {exc}")
+        raise
     node_services.associations_record(records=records)
-    with transaction.atomic():
-        locked = LabPeer.objects.select_for_update().get(pk=peer.pk)
-        sends = int(locked.settings.get("sends", 0)) + 1
-        locked.settings = {**locked.settings, "sends": sends, "last_send": result.message}
-        locked.save(update_fields=["settings"])
+    _settings_merge(peer, count_send=True, last_send=result.message)
     return result.message
 
 
@@ -224,6 +231,5 @@ def peer_commit_request(*, peer: LabPeer) -> ScuResult:
     )
     if result.record is not None:
         node_services.associations_record(records=[result.record])
-    peer.settings = {**peer.settings, "commit_transaction": transaction_uid, "last_commit": result.message}
-    peer.save(update_fields=["settings"])
+    _settings_merge(peer, commit_transaction=transaction_uid, last_commit=result.message)
     return result
