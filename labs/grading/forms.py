@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django import forms
+
+if TYPE_CHECKING:
+    from labs.scenarios.schema import PeerSpec
 
 CHARSETS = [
     ("", "(none: default repertoire, ASCII)"),
@@ -27,3 +32,12 @@ class PeerSettingsForm(forms.Form):
         label="Specific Character Set it declares (0008,0005)", choices=CHARSETS, required=False
     )
     new_uids = forms.BooleanField(label="Assign new UIDs to reprocessed images", required=False)
+
+    def __init__(self, *args: Any, spec: PeerSpec | None = None, **kwargs: Any) -> None:
+        """Only the settings the lab's device has: a character set choice where the device writes non-ASCII
+        text, new UIDs where it reprocesses images."""
+        super().__init__(*args, **kwargs)
+        if spec is None or spec.charset is None:
+            del self.fields["declared_charset"]
+        if spec is None or not spec.duplicate_with_changed_content:
+            del self.fields["new_uids"]

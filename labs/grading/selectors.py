@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 
 from labs.grading.models import GradingRun, LabAttempt, LabPeer
 from labs.nodes.models import AssociationLog, Node
+from labs.scenarios.schema import LabSpec, PeerSpec
 
 
 def attempts_of(user: Any, slug: str | None = None) -> QuerySet[LabAttempt]:
@@ -72,3 +73,8 @@ def fill_placeholders(text: str, values: dict[str, str]) -> str:
 def peer_log(peer: LabPeer, *, limit: int = 15) -> list[AssociationLog]:
     """The peer's newest associations (its console shows what it sent and what reached it)."""
     return list(AssociationLog.objects.filter(node=peer.node).order_by("-started_at", "-id")[:limit])
+
+
+def peer_spec(peer: LabPeer, lab: LabSpec) -> PeerSpec | None:
+    """The lab's declaration of this peer (None if the lab file no longer declares it)."""
+    return next((p for p in lab.peers if p.key == peer.key), None)

@@ -100,6 +100,8 @@ def lab_study(request: HttpRequest, slug: str, key: str) -> HttpResponse:
 def peer_console(request: HttpRequest, attempt_id: int, key: str) -> HttpResponse:
     peer = selectors.peer_of(request.user, attempt_id, key)
     s = peer.settings
+    lab = lab_get(peer.attempt.lab_slug)
+    spec = selectors.peer_spec(peer, lab)
     form = PeerSettingsForm(
         initial={
             "dest_ae": s.get("dest_ae", ""),
@@ -108,9 +110,9 @@ def peer_console(request: HttpRequest, attempt_id: int, key: str) -> HttpRespons
             "one_association_per_image": s.get("one_association_per_image", False),
             "declared_charset": s.get("declared_charset") or "",
             "new_uids": s.get("new_uids", False),
-        }
+        },
+        spec=spec,
     )
-    lab = lab_get(peer.attempt.lab_slug)
     context = {
         "peer": peer,
         "lab": lab,
@@ -128,7 +130,7 @@ def peer_console(request: HttpRequest, attempt_id: int, key: str) -> HttpRespons
 @require_POST
 def peer_settings(request: HttpRequest, attempt_id: int, key: str) -> HttpResponse:
     peer = selectors.peer_of(request.user, attempt_id, key)
-    form = PeerSettingsForm(request.POST)
+    form = PeerSettingsForm(request.POST, spec=selectors.peer_spec(peer, lab_get(peer.attempt.lab_slug)))
     if not form.is_valid():
         problems = [f"{form.fields[f].label}: {' '.join(map(str, e))}" for f, e in form.errors.items()]
         messages.error(request, "; ".join(problems))

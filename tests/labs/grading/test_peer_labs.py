@@ -9,6 +9,7 @@ from labs.grading.models import RunStatus
 from labs.nodes.models import AssociationLog
 from labs.scenarios.loader import LabFileError, lab_catalogue, parse_lab
 from labs.scenarios.schema import Solution
+from tests.conftest import signed_in
 from tests.labs.grading.helpers import grade_now, play, start_lab
 
 pytestmark = [pytest.mark.integration]
@@ -45,6 +46,8 @@ def test_move_to_an_unknown_then_an_unreachable_destination(learner, nodehost, t
 def test_garbled_name_is_shown_by_findscu_and_quoted_in_the_evidence(learner, nodehost, tmp_path):
     attempt, outputs = _play_first("garbled-patient-names", 2, learner=learner, nodehost=nodehost, tmp_path=tmp_path)
     assert "PatientName" in outputs[0] and "[MÃ" in outputs[0], outputs[0]  # what the PACS made of the bytes
+    page = signed_in(learner).get(f"/labs/attempts/{attempt.pk}/peers/mr/").content.decode()
+    assert "Specific Character Set it declares" in page and '<option value="ISO_IR 100" selected>' in page
     result = grade_now(attempt).results.get(name="patient_name_decodes")
     assert not result.passed and "'MÃ\x9cLLER^JÃ\x9cRGEN' instead of 'MÜLLER^JÜRGEN'" in result.evidence
 
