@@ -6,8 +6,11 @@ error becomes a DICOM failure status with an Error Comment (PS3.7 §C) that the 
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +19,7 @@ from pydicom.dataset import Dataset
 from pynetdicom import build_role, evt
 from pynetdicom.presentation import PresentationContext, build_context
 
-from labs.dicom import catalog, qr, statuses
+from labs.dicom import catalog, qr, records, statuses
 from labs.dicom.server import NodeRuntime
 from labs.dicom.storage import object_path
 from labs.dicom.uids import clean_uid
@@ -300,13 +303,67 @@ def send_commitment_report(rt: NodeRuntime, requester: str, transaction: str, re
         logger.exception("node %s: N-EVENT-REPORT to %s failed", rt.config.node_id, requester)
 
 
+# --- Storage Commitment results received (PS3.4 §J.3.3, the requester's side) -----------------------------
+def handle_event_report(event: Any, rt: NodeRuntime) -> tuple[int, Dataset | None]:
+    """N-EVENT-REPORT of a storage commitment result: acknowledged with Success (PS3.4 §J.3.3.1); the
+    association log keeps the request and its status, which is what proves the result was delivered."""
+    if str(event.request.AffectedSOPClassUID) != catalog.STORAGE_COMMITMENT_PUSH:
+        return statuses.SOP_CLASS_NOT_SUPPORTED, None
+    return statuses.SUCCESS, None
+
+
+# --- Declared faults (simulated peers) ---------------------------------------------------------------------
+def _requests_so_far(event: Any) -> int:
+    record = records.record_of(event.assoc)
+    return sum(1 for m in record.messages if m.direction == "in") if record is not None else 0
+
+
+def _fault_abort(event: Any, rt: NodeRuntime) -> bool:
+    """Apply the node's declared faults before a request is handled; True when the association was aborted."""
+    faults = rt.config.faults
+    if faults.delay_ms:
+        time.sleep(faults.delay_ms / 1000)
+    if faults.abort_after and _requests_so_far(event) > faults.abort_after:
+        record = records.record_of(event.assoc)
+        if record is not None:
+            record.detail = f"declared fault: A-ABORT after {faults.abort_after} request(s) on one association"
+        event.assoc.abort()
+        return True
+    return False
+
+
+def with_faults(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a handler so the node's declared faults apply to it (generator handlers stay generators)."""
+    if inspect.isgeneratorfunction(handler):
+
+        @functools.wraps(handler)
+        def generator(event: Any, rt: NodeRuntime) -> Iterator[Any]:
+            if _fault_abort(event, rt):
+                return
+            yield from handler(event, rt)
+
+        return generator
+
+    @functools.wraps(handler)
+    def plain(event: Any, rt: NodeRuntime) -> Any:
+        if _fault_abort(event, rt):
+            return statuses.UNABLE_TO_PROCESS
+        return handler(event, rt)
+
+    return plain
+
+
 def node_handlers(rt: NodeRuntime) -> list[tuple[Any, ...]]:
-    """The event handlers a node's server is started with."""
-    return [
-        (evt.EVT_C_ECHO, handle_echo, [rt]),
-        (evt.EVT_C_STORE, handle_store, [rt]),
-        (evt.EVT_C_FIND, handle_find, [rt]),
-        (evt.EVT_C_MOVE, handle_move, [rt]),
-        (evt.EVT_C_GET, handle_get, [rt]),
-        (evt.EVT_N_ACTION, handle_commitment, [rt]),
+    """The event handlers a node's server is started with (with the declared faults of a simulated peer)."""
+    handlers: list[tuple[Any, Callable[..., Any]]] = [
+        (evt.EVT_C_ECHO, handle_echo),
+        (evt.EVT_C_STORE, handle_store),
+        (evt.EVT_C_FIND, handle_find),
+        (evt.EVT_C_MOVE, handle_move),
+        (evt.EVT_C_GET, handle_get),
+        (evt.EVT_N_ACTION, handle_commitment),
+        (evt.EVT_N_EVENT_REPORT, handle_event_report),
     ]
+    if rt.config.faults.delay_ms or rt.config.faults.abort_after:
+        return [(event, with_faults(handler), [rt]) for event, handler in handlers]
+    return [(event, handler, [rt]) for event, handler in handlers]

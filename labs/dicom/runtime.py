@@ -35,6 +35,43 @@ class KnownPeer:
 
 
 @dataclass(frozen=True)
+class Faults:
+    """Misbehaviour a simulated peer is declared with (never set on a learner's own node): wait ``delay_ms``
+    before answering each request, abort the association (A-ABORT, PS3.8 §7.3) when a request arrives after
+    ``abort_after`` requests on it, or reject every association request with ``refuse`` =
+    (result, source, reason) (A-ASSOCIATE-RJ, PS3.8 §9.3.4)."""
+
+    delay_ms: int = 0
+    abort_after: int = 0
+    refuse: tuple[int, int, int] | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Faults:
+        unknown = set(data) - {"delay_ms", "abort_after", "refuse"}
+        if unknown:
+            raise ValueError(f"unknown fault(s) {sorted(unknown)}: use delay_ms, abort_after, refuse")
+        delay, after = int(data.get("delay_ms", 0) or 0), int(data.get("abort_after", 0) or 0)
+        if not 0 <= delay <= 20_000 or not 0 <= after <= 10_000:
+            raise ValueError("delay_ms must be 0-20000 and abort_after 0-10000")
+        refuse = data.get("refuse")
+        if refuse is not None:
+            refuse = tuple(int(v) for v in refuse)
+            if len(refuse) != 3 or refuse[0] not in (1, 2) or refuse[1] not in (1, 2, 3):
+                raise ValueError("refuse is [result 1|2, source 1|2|3, reason] (PS3.8 §9.3.4)")
+        return cls(delay_ms=delay, abort_after=after, refuse=refuse)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.delay_ms:
+            out["delay_ms"] = self.delay_ms
+        if self.abort_after:
+            out["abort_after"] = self.abort_after
+        if self.refuse:
+            out["refuse"] = list(self.refuse)
+        return out
+
+
+@dataclass(frozen=True)
 class NodeConfig:
     node_id: int
     ae_title: str
@@ -54,6 +91,7 @@ class NodeConfig:
     transfer_syntaxes: tuple[str, ...] = ()
     allowed_networks: tuple[Network, ...] = (ipaddress.ip_network("127.0.0.0/8"),)
     revision: int = 0
+    faults: Faults = Faults()
 
     def peer(self, ae_title: str) -> KnownPeer | None:
         """Known AE by exact title (PS3.8 §9.3.2: AE titles are compared as sent, only trailing spaces are

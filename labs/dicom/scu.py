@@ -176,10 +176,13 @@ def find(
     level: str,
     keys: dict[str, str],
     model: str = "study",
+    identifier: Dataset | None = None,
 ) -> ScuResult:
-    """C-FIND (PS3.4 §C.4.1 / §K.4); at most MAX_MATCHES matches are kept, then the query is cancelled."""
+    """C-FIND (PS3.4 §C.4.1 / §K.4); at most MAX_MATCHES matches are kept, then the query is cancelled.
+    ``identifier`` replaces ``level``/``keys`` when the query needs sequences (a worklist query)."""
     sop_class = FIND_MODELS[model]
-    identifier = _identifier(level, keys, model)
+    if identifier is None:
+        identifier = _identifier(level, keys, model)
     assoc, record, reason = _open(
         node_id=node_id, calling_ae=calling_ae, remote=remote, contexts=[build_context(sop_class)], allowed=allowed
     )
@@ -254,6 +257,27 @@ def move(
     return result
 
 
+def store_one(assoc: Any, ds: Dataset, result: ScuResult, failures: list[str]) -> None:
+    """C-STORE one data set on an open association, counting the outcome in ``result`` (PS3.4 §B.2.3)."""
+    try:
+        rsp = assoc.send_c_store(ds)
+    except ValueError as exc:  # e.g. no accepted presentation context for this object
+        result.failed += 1
+        failures.append(str(exc).split("\n")[0][:120])
+        return
+    code = int(rsp.Status) if rsp and "Status" in rsp else None
+    if code is None:
+        result.failed += 1
+        failures.append("no response (association aborted or timed out)")
+    elif code == 0:
+        result.completed += 1
+    elif statuses.status_info(code).category == "Warning":
+        result.warning += 1
+    else:
+        result.failed += 1
+        failures.append(_status_sentence(code))
+
+
 def store(*, node_id: int, calling_ae: str, remote: Remote, allowed: Iterable[Network], paths: list[Path]) -> ScuResult:
     """C-STORE each file (PS3.4 §B.2) on one association, each in its stored transfer syntax (uncompressed
     objects are offered in both little endian syntaxes)."""
@@ -277,25 +301,9 @@ def store(*, node_id: int, calling_ae: str, remote: Remote, allowed: Iterable[Ne
     failures: list[str] = []
     try:
         for path, _sop_class, _ts in metas:
-            try:
-                rsp = assoc.send_c_store(dcmread(path))
-            except ValueError as exc:  # e.g. no accepted presentation context for this object
-                result.failed += 1
-                failures.append(str(exc).split("\n")[0][:120])
-                continue
-            code = int(rsp.Status) if rsp and "Status" in rsp else None
-            if code is None:
-                result.failed += 1
-                failures.append("no response (association aborted or timed out)")
-                if not assoc.is_established:
-                    break
-            elif code == 0:
-                result.completed += 1
-            elif statuses.status_info(code).category == "Warning":
-                result.warning += 1
-            else:
-                result.failed += 1
-                failures.append(_status_sentence(code))
+            store_one(assoc, dcmread(path), result, failures)
+            if not assoc.is_established:
+                break
     finally:
         _close(assoc, record)
     result.ok = result.failed == 0 and result.completed + result.warning == len(metas)

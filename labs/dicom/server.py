@@ -414,6 +414,8 @@ class NodeRuntime:
         """The node's own reasons to reject an association request, or None to go on with pynetdicom's."""
         self.last_activity = time.time()
         cfg = self.config
+        if cfg.faults.refuse:
+            return cfg.faults.refuse
         now = time.monotonic()
         with self._recent_lock:
             while self._recent and now - self._recent[0] > 60:
@@ -479,7 +481,11 @@ def _contexts(
         cx.scp_role = True
         contexts.append(cx)
     for uid in catalog.SERVICE_SOP_CLASSES:
-        contexts.append(build_context(uid, SERVICE_TRANSFER_SYNTAXES))
+        cx = build_context(uid, SERVICE_TRANSFER_SYNTAXES)
+        if uid == catalog.STORAGE_COMMITMENT_PUSH:  # the result comes back with the roles reversed (PS3.4 §J.3.3)
+            cx.scu_role = True
+            cx.scp_role = True
+        contexts.append(cx)
     return contexts
 
 

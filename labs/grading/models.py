@@ -74,3 +74,29 @@ class CheckResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {'pass' if self.passed else 'fail'}"
+
+
+class PeerRole(models.TextChoices):
+    MODALITY = "modality", "Modality"
+    ARCHIVE = "archive", "Archive"
+    WORKSTATION = "workstation", "Workstation"
+    WORKLIST = "worklist", "Worklist provider"
+    FAULTY = "faulty", "Faulty peer"
+
+
+class LabPeer(models.Model):
+    """A simulated peer of one lab attempt: a node of kind ``peer`` run by the node host, with its lab role and
+    the settings of its simulated console (a modality's destination, association and character-set choices)."""
+
+    attempt = models.ForeignKey(LabAttempt, on_delete=models.CASCADE, related_name="peers")
+    key = models.SlugField(max_length=32)
+    role = models.CharField(max_length=16, choices=PeerRole.choices)
+    node = models.OneToOneField(Node, on_delete=models.CASCADE, related_name="lab_peer")
+    settings = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["attempt", "key"]
+        constraints = [models.UniqueConstraint(fields=["attempt", "key"], name="lab_peer_unique_key_per_attempt")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.role}) of attempt {self.attempt_id}"

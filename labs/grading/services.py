@@ -14,8 +14,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from labs.dicom import synthetic
+from labs.grading import peer_services
 from labs.grading.checks import CATALOGUE, CheckContext
 from labs.grading.models import AttemptStatus, CheckResult, GradingRun, LabAttempt, RunStatus
+from labs.grading.selectors import attempt_placeholders, fill_placeholders
 from labs.nodes import services as node_services
 from labs.nodes.models import Node, NodeKind
 from labs.nodes.selectors import node_public_host, node_storage_dir
@@ -31,22 +33,26 @@ class LabError(Exception):
     """A lab action the learner cannot do (shown as a message)."""
 
 
-def lab_node_configure(*, node: Node, lab: LabSpec) -> Node:
-    """Give a node the lab's starting configuration (AE title, flags, syntaxes, known AEs)."""
+def lab_node_configure(*, node: Node, lab: LabSpec, values: dict[str, str] | None = None) -> Node:
+    """Give a node the lab's starting configuration (AE title, flags, syntaxes, limits, known AEs — their
+    ``{peer_port:KEY}`` filled from ``values`` —, worklist entries)."""
+    from labs.grading.peer_services import known_aes_add, worklist_add
+
     spec = lab.node
     changes: dict[str, Any] = {
         "ae_title": spec.ae_title,
         "reject_unknown_calling": spec.reject_unknown_calling,
         "check_called_ae": spec.check_called_ae,
         "accept_all_storage": spec.accept_all_storage,
+        "max_associations": spec.max_associations,
+        "duplicate_policy": spec.duplicate_policy,
     }
     if spec.transfer_syntaxes:
         changes["transfer_syntaxes"] = list(spec.transfer_syntaxes)
     node_services.node_configure(node=node, **changes)
-    for known in spec.known_aes:
-        node_services.known_ae_add(
-            node=node, ae_title=known.ae_title, host=known.host, port=known.port, description=known.description
-        )
+    known_aes_add(node=node, known=spec.known_aes, values={"port": str(node.port), **(values or {})})
+    for entry in spec.worklist:
+        worklist_add(node=node, entry=entry)
     node.refresh_from_db()
     return node
 
@@ -69,16 +75,22 @@ def lab_start(*, learner: User, slug: str) -> LabAttempt:
             )
         except node_services.NodeError as exc:
             raise LabError(str(exc)) from exc
-        lab_node_configure(node=node, lab=lab)
+        if existing:
+            existing.node = node
+            existing.save(update_fields=["node"])
+            attempt = existing
+        else:
+            attempt = LabAttempt.objects.create(learner=learner, lab_slug=slug, node=node)
+        try:
+            peer_services.peers_start(attempt=attempt, lab=lab)
+        except peer_services.PeerError as exc:
+            raise LabError(str(exc)) from exc
+        lab_node_configure(node=node, lab=lab, values=attempt_placeholders(attempt))
         for spec in lab.studies:
             if spec.preload:
                 synthetic.write_into_store(synthetic.study(**spec.generator_kwargs()), node_storage_dir(node.pk))
         node_services.node_start(node=node)
-        if existing:
-            existing.node = node
-            existing.save(update_fields=["node"])
-            return existing
-        return LabAttempt.objects.create(learner=learner, lab_slug=slug, node=node)
+        return attempt
 
 
 def lab_study_files(*, lab: LabSpec, key: str, directory: Path) -> list[Path]:
@@ -139,6 +151,7 @@ def grading_run_execute(*, run_id: int) -> str:
     if node is None:
         return grading_run_fail(run_id=run_id, error="The lab's node was deleted.")
     ctx = CheckContext(node=node, since=attempt.started, lab=lab, host=node_public_host(node))
+    values = attempt_placeholders(attempt)  # {port}, {peer_port:KEY}… in check parameters
     done = set(CheckResult.objects.filter(run=run).values_list("order", flat=True))
     order = 0
     for task in lab.tasks:
@@ -147,7 +160,8 @@ def grading_run_execute(*, run_id: int) -> str:
             if order in done:
                 continue
             try:
-                outcome = CATALOGUE[spec.check](ctx, dict(spec.params))
+                params = {k: fill_placeholders(v, values) if isinstance(v, str) else v for k, v in spec.params.items()}
+                outcome = CATALOGUE[spec.check](ctx, params)
                 passed, evidence, hint = outcome.passed, outcome.evidence, outcome.hint
             except Exception as exc:  # a check that cannot run fails with the reason, the others still run
                 logger.exception("check %s of run %s", spec.check, run_id)

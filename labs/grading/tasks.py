@@ -6,6 +6,7 @@ from typing import Any
 
 from celery import shared_task
 
+from labs.grading.peer_services import peer_send_execute
 from labs.grading.services import grading_run_execute, grading_run_fail, grading_sweep_stuck
 from trainer.core.taskbase import PlatformTask
 
@@ -29,3 +30,10 @@ def grade(run_id: int) -> str:
 @shared_task(base=PlatformTask, name="labs.sweep_stuck_runs")
 def sweep_stuck_runs() -> list[int]:
     return grading_sweep_stuck()
+
+
+@shared_task(base=PlatformTask, name="labs.peer_send", acks_late=True, soft_time_limit=120, time_limit=150)
+def peer_send(peer_id: int, token: str) -> str:
+    """A simulated modality sends its images (the learner pressed "Send"); a redelivered message whose press
+    was already handled sends nothing."""
+    return peer_send_execute(peer_id=peer_id, token=token)

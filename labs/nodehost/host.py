@@ -255,7 +255,8 @@ class NodeHostService:
                     files[entry.name.removesuffix(".dcm")] = Path(entry.path)
             indexed = self.backend.run(lambda: selectors.index_uids(node_id=cfg.node_id))
             missing = set(files) - indexed
-            orphans = indexed - set(files)
+            # a row is stale only if its file is still absent now: objects stored while this pass ran are not
+            orphans = {uid for uid in indexed - set(files) if not (objects / f"{uid}.dcm").exists()}
             for uid in missing:
                 row = index_file(files[uid], node_id=cfg.node_id)
                 if row is not None:

@@ -12,6 +12,7 @@ from labs.dicom.runtime import DUPLICATE_KEEP_FIRST, DUPLICATE_OVERWRITE, DUPLIC
 class NodeKind(models.TextChoices):
     LAB = "lab", "Lab node"
     PERSONAL = "personal", "My node"
+    PEER = "peer", "Simulated peer"  # a lab's modality, archive, workstation…: not the learner's, not counted
 
 
 class DesiredState(models.TextChoices):
@@ -65,6 +66,11 @@ class Node(models.Model):
     accept_all_storage = models.BooleanField(default=True)
     sop_classes = models.JSONField(default=list, blank=True)
     transfer_syntaxes = models.JSONField(default=list, blank=True)
+    faults = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Faults the wire code applies (simulated peers), see labs.dicom.runtime.Faults.",
+    )
 
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)

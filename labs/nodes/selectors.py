@@ -15,18 +15,28 @@ from django.http import Http404
 from django.utils import timezone
 
 from labs.dicom import catalog, statuses
-from labs.dicom.runtime import KnownPeer, NodeConfig
-from labs.nodes.models import AssociationLog, DesiredState, DimseLog, Node, NodeHost, NodeStatus, StoredInstance
+from labs.dicom.runtime import Faults, KnownPeer, NodeConfig
+from labs.nodes.models import (
+    AssociationLog,
+    DesiredState,
+    DimseLog,
+    Node,
+    NodeHost,
+    NodeKind,
+    NodeStatus,
+    StoredInstance,
+)
 
 
 # --- a learner's view ----------------------------------------------------------------------------------------
 def nodes_of(user: Any) -> QuerySet[Node]:
-    return Node.objects.filter(owner_id=user.pk).order_by("kind", "id")
+    """The learner's own nodes; a lab's simulated peers are run for them but are not theirs to open."""
+    return Node.objects.filter(owner_id=user.pk).exclude(kind=NodeKind.PEER).order_by("kind", "id")
 
 
 def node_of(user: Any, node_id: int) -> Node:
     """The user's node, or 404 (never 403: another learner's node does not exist for you)."""
-    node = Node.objects.filter(pk=node_id, owner_id=user.pk).first()
+    node = nodes_of(user).filter(pk=node_id).first()
     if node is None:
         raise Http404("No such node.")
     return node
@@ -405,6 +415,7 @@ def node_configs(node_ids: list[int]) -> dict[int, NodeConfig]:
             transfer_syntaxes=tuple(node.transfer_syntaxes),
             allowed_networks=tuple(settings.NODE_ALLOWED_NETWORKS),
             revision=node.revision,
+            faults=Faults.from_dict(node.faults or {}),
         )
     return out
 

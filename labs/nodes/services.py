@@ -104,7 +104,9 @@ def node_create(
         raise NodeError(f"Unknown node kind '{kind}'.")
     if kind == NodeKind.PERSONAL and Node.objects.filter(owner=owner, kind=NodeKind.PERSONAL).exists():
         raise NodeError("You already have a personal node.")
-    if Node.objects.filter(owner=owner).count() >= settings.NODE_MAX_PER_LEARNER:
+    if kind != NodeKind.PEER and (
+        Node.objects.filter(owner=owner).exclude(kind=NodeKind.PEER).count() >= settings.NODE_MAX_PER_LEARNER
+    ):
         raise NodeError(f"A learner may have at most {settings.NODE_MAX_PER_LEARNER} nodes; delete one first.")
     title = validate_ae_title(ae_title) if ae_title else _default_ae_title(owner, kind)
     for _ in range(5):  # two creators may pick the same free port; the unique constraint decides
@@ -219,6 +221,20 @@ def node_configure(*, node: Node, **changes: Any) -> Node:
         raise NodeError("Accept at least one storage SOP class, or tick 'accept every storage SOP class'.")
     if clean:
         _bump(node, **clean)
+    return node
+
+
+def node_faults_set(*, node: Node, faults: dict[str, Any]) -> Node:
+    """Give a (simulated peer) node the faults its wire code applies: ``delay_ms`` before each answer,
+    ``abort_after`` DIMSE requests per association then A-ABORT, ``refuse`` every association with the
+    A-ASSOCIATE-RJ ``[result, source, reason]`` (PS3.8 §9.3.4)."""
+    from labs.dicom.runtime import Faults
+
+    try:
+        clean = Faults.from_dict(faults).to_dict()
+    except ValueError as exc:
+        raise NodeError(str(exc)) from exc
+    _bump(node, faults=clean)
     return node
 
 

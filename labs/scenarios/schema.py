@@ -7,12 +7,14 @@ deterministically with :mod:`labs.dicom.synthetic`), and tasks whose checks come
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 AE_RE = re.compile(r"^[\x20-\x5b\x5d-\x7e]{1,16}$")  # PS3.5 §6.2 AE: 16 chars, no backslash
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+PORT_PLACEHOLDER_RE = re.compile(r"^\{(port|peer_port:[a-z0-9-]+)\}$")
+PEER_REF_RE = re.compile(r"\{peer_(?:port|ae):([a-z0-9-]+)\}")
 
 
 def _ae(value: str) -> str:
@@ -21,17 +23,51 @@ def _ae(value: str) -> str:
     return value.strip()
 
 
+def _uid_list(value: list[str]) -> list[str]:
+    for uid in value:
+        if not re.match(r"^[0-9]+(\.[0-9]+)*$", uid) or len(uid) > 64:
+            raise ValueError(f"'{uid}' is not a UID")
+    return value
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class KnownAESpec(Strict):
+    """A known AE; ``port`` may be ``{port}`` (the learner's node) or ``{peer_port:KEY}`` (a simulated peer)."""
+
     ae_title: str
     host: str = "127.0.0.1"
-    port: int = Field(default=11112, ge=1, le=65535)
+    port: int | str = 11112
     description: str = ""
+    move_destination: bool = True
+    may_store: bool = True
 
     _check_ae = field_validator("ae_title")(_ae)
+
+    @field_validator("port")
+    @classmethod
+    def _port(cls, value: int | str) -> int | str:
+        if isinstance(value, int):
+            if not 1 <= value <= 65535:
+                raise ValueError(f"port {value} is outside 1-65535")
+            return value
+        if not PORT_PLACEHOLDER_RE.match(value):
+            raise ValueError(f"port '{value}' is neither a number nor {{port}} / {{peer_port:KEY}}")
+        return value
+
+
+class WorklistSpec(Strict):
+    """A Modality Worklist entry (PS3.4 §K.6.1.2.2); an empty ``start_date`` means the day the lab starts."""
+
+    patient_name: str
+    patient_id: str
+    accession_number: str = ""
+    modality: str = "CT"
+    station_ae_title: str = ""
+    start_date: str = Field(default="", pattern=r"^(\d{8})?$")
+    procedure_description: str = ""
 
 
 class NodeSpec(Strict):
@@ -41,16 +77,12 @@ class NodeSpec(Strict):
     reject_unknown_calling: bool = False
     check_called_ae: bool = True
     accept_all_storage: bool = True
+    max_associations: int = Field(default=4, ge=1, le=64)
+    duplicate_policy: str = Field(default="overwrite", pattern="^(overwrite|keep_first|reject)$")
+    worklist: list[WorklistSpec] = Field(default_factory=list)
 
     _check_ae = field_validator("ae_title")(_ae)
-
-    @field_validator("transfer_syntaxes")
-    @classmethod
-    def _uids(cls, value: list[str]) -> list[str]:
-        for uid in value:
-            if not re.match(r"^[0-9]+(\.[0-9]+)*$", uid) or len(uid) > 64:
-                raise ValueError(f"'{uid}' is not a UID")
-        return value
+    _uids = field_validator("transfer_syntaxes")(_uid_list)
 
 
 class StudySpec(Strict):
@@ -70,6 +102,63 @@ class StudySpec(Strict):
 
     def generator_kwargs(self) -> dict[str, Any]:
         return self.model_dump(exclude={"key", "preload"})
+
+
+class DestinationSpec(Strict):
+    """Where a modality sends (its DICOM settings screen); placeholders ``{ae}``, ``{host}``, ``{port}``."""
+
+    ae_title: str = "{ae}"
+    host: str = "{host}"
+    port: int | str = "{port}"
+
+
+class CharsetSpec(Strict):
+    """A modality that declares one Specific Character Set (0008,0005) but writes its text in another."""
+
+    declared: str = Field(pattern=r"^[A-Z0-9_ ]{0,16}$")
+    actual: str = Field(pattern=r"^[A-Z0-9_ ]{1,16}$")
+
+
+PeerRole = Literal["modality", "archive", "workstation", "worklist", "faulty"]
+
+
+class PeerSpec(Strict):
+    """A simulated peer started with the lab, isolated per attempt: a node of its own (AE title, port, store)."""
+
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")
+    role: PeerRole
+    ae_title: str
+    description: str = ""
+    studies: list[str] = Field(default_factory=list, description="Lab study keys preloaded in its store")
+    known_aes: list[KnownAESpec] = Field(default_factory=list, description="Its known AEs / move destinations")
+    reject_unknown_calling: bool = False
+    worklist: list[WorklistSpec] = Field(default_factory=list)
+    destination: DestinationSpec = Field(default_factory=DestinationSpec)
+    transfer_syntaxes: list[str] = Field(default_factory=list, description="Offered when sending (default both LE)")
+    one_association_per_image: bool = False
+    charset: CharsetSpec | None = None
+    duplicate_with_changed_content: bool = False
+    faults: dict[str, Any] = Field(default_factory=dict)
+
+    _check_ae = field_validator("ae_title")(_ae)
+    _uids = field_validator("transfer_syntaxes")(_uid_list)
+
+    @field_validator("faults")
+    @classmethod
+    def _faults(cls, value: dict[str, Any]) -> dict[str, Any]:
+        from labs.dicom.runtime import Faults
+
+        return Faults.from_dict(value).to_dict()
+
+
+class PeerSettingsStep(Strict):
+    """What a learner changes on a simulated modality's console."""
+
+    peer: str
+    destination: DestinationSpec | None = None
+    one_association_per_image: bool | None = None
+    declared_charset: str | None = None
+    new_uids_for_changes: bool | None = None
 
 
 class CheckSpec(Strict):
@@ -92,11 +181,18 @@ class SolutionStep(Strict):
     run: list[str] | None = None
     add_known_ae: KnownAESpec | None = None
     configure: dict[str, Any] | None = None
+    edit_known_ae: KnownAESpec | None = None  # change host/port of the known AE with that title
+    worklist_add: WorklistSpec | None = None
+    worklist_delete: str | None = None  # accession number of the entries to delete
+    peer_settings: PeerSettingsStep | None = None  # a change on a simulated modality's console
+    peer_send: str | None = None  # press "Send" on the console of this peer
+    peer_commit: str | None = None  # press "Request storage commitment" on the console of this peer
 
     @model_validator(mode="after")
     def _one(self) -> SolutionStep:
-        if sum(x is not None for x in (self.run, self.add_known_ae, self.configure)) != 1:
-            raise ValueError("a step has exactly one of run, add_known_ae, configure")
+        kinds = list(type(self).model_fields)
+        if sum(getattr(self, k) is not None for k in kinds) != 1:
+            raise ValueError(f"a step has exactly one of {', '.join(kinds)}")
         return self
 
 
@@ -116,6 +212,7 @@ class LabSpec(Strict):
     time_limit_minutes: int = Field(default=30, ge=1, le=480)
     node: NodeSpec = Field(default_factory=NodeSpec)
     studies: list[StudySpec] = Field(default_factory=list)
+    peers: list[PeerSpec] = Field(default_factory=list)
     tasks: list[TaskSpec] = Field(min_length=1)
     hints: list[str] = Field(default_factory=list)
     reference_solution: Solution | None = None
@@ -146,7 +243,33 @@ class LabSpec(Strict):
                 study = spec.params.get("study")
                 if study is not None and study not in keys:
                     raise ValueError(f"{where}: params.study '{study}' is not one of the lab's studies {keys}")
+                peer = spec.params.get("peer")
+                if peer is not None and peer not in {p.key for p in self.peers}:
+                    raise ValueError(f"{where}: params.peer '{peer}' is not one of the lab's peers")
+        self._check_peers(keys)
         return self
+
+    def _check_peers(self, study_keys: list[str]) -> None:
+        pkeys = [p.key for p in self.peers]
+        if len(pkeys) != len(set(pkeys)):
+            raise ValueError("peer keys must be unique")
+        for n, peer in enumerate(self.peers):
+            for study in peer.studies:
+                if study not in study_keys:
+                    raise ValueError(f"peers.{n}.studies: '{study}' is not one of the lab's studies {study_keys}")
+        text = self.model_dump_json()
+        for ref in PEER_REF_RE.findall(text):
+            if ref not in pkeys:
+                raise ValueError(f"'{{peer_port:{ref}}}' or '{{peer_ae:{ref}}}' names no peer (peers: {pkeys})")
+        solutions = (("reference_solution", self.reference_solution), ("wrong_solution", self.wrong_solution))
+        for where, solution in solutions:
+            for s, step in enumerate(solution.steps if solution else []):
+                named = step.peer_send or step.peer_commit or (step.peer_settings.peer if step.peer_settings else None)
+                if named is not None and named not in pkeys:
+                    raise ValueError(f"{where}.steps.{s}: peer '{named}' is not one of the lab's peers {pkeys}")
+
+    def peer(self, key: str) -> PeerSpec:
+        return next(p for p in self.peers if p.key == key)
 
     @property
     def total_points(self) -> int:

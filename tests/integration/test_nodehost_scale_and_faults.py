@@ -240,3 +240,27 @@ def test_a_killed_node_host_comes_back_with_every_node_on_its_port_and_its_data(
     row = StoredInstance.objects.filter(node=nodes[0]).first()
     assert row is not None and row.pixel_hash
     assert dcmread(paths[0]).PatientName == row.patient_name
+
+
+def test_index_verification_keeps_rows_of_objects_stored_while_it_compares(nodehost, learner, tmp_path, monkeypatch):
+    """A start's index verification lists the files, then reads the index: an object stored in between (a
+    simulated modality sends as soon as a lab starts) has a row but was not listed; it must keep its row."""
+    from labs.nodehost import host as host_module
+
+    node = wait_running(services.node_create(owner=learner, kind=NodeKind.LAB))
+    files = write_study(study(seed=9, series=1, images=2, size=16), tmp_path / "s")
+    out = dcmtk("storescu", "-aet", "SCU", "-aec", node.ae_title, "127.0.0.1", str(node.port), *map(str, files))
+    assert out.returncode == 0, out.stdout
+    nodehost.flush()
+    assert StoredInstance.objects.filter(node=node).count() == 2
+    runtime = nodehost.service.state.runtimes[node.pk]
+    objects = str(runtime.config.storage_dir / "objects")
+    real_scandir = os.scandir
+
+    def listing_taken_before_the_stores(path: Any) -> Any:
+        return iter(()) if str(path) == objects else real_scandir(path)
+
+    monkeypatch.setattr(host_module.os, "scandir", listing_taken_before_the_stores)
+    nodehost.service._verify_index(runtime)
+    nodehost.flush()
+    assert StoredInstance.objects.filter(node=node).count() == 2

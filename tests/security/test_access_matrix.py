@@ -14,7 +14,8 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from labs.grading.models import GradingRun, LabAttempt
+from labs.grading.models import GradingRun, LabAttempt, LabPeer
+from labs.nodes.models import NodeKind
 from labs.nodes.services import known_ae_add, node_create, worklist_item_add
 from tests.conftest import signed_in
 from tests.factories import InstructorFactory, UserFactory
@@ -81,6 +82,9 @@ def _build_world() -> World:
     n = node.pk
     lab_attempt = LabAttempt.objects.create(learner=learner, lab_slug="verify-connectivity-echo", node=node)
     lab_run = GradingRun.objects.create(attempt=lab_attempt, max_score=3, total_checks=2)
+    peer_node = node_create(owner=learner, kind=NodeKind.PEER, ae_title="CT_ROOM1", start=False)
+    console = {"dest_ae": node.ae_title, "dest_host": "127.0.0.1", "dest_port": node.port, "sends": 0}
+    LabPeer.objects.create(attempt=lab_attempt, key="ct", role="modality", node=peer_node, settings=console)
     c, a = course.code, assignment.pk
     kwargs: dict[str, dict[str, Any]] = {
         "accounts:password-reset-confirm": {"uidb64": "MQ", "token": "bad-token"},
@@ -119,6 +123,10 @@ def _build_world() -> World:
         "labs:check": {"attempt_id": lab_attempt.pk},
         "labs:study": {"slug": "store-a-study", "key": "ct-chest"},
         "labs:run": {"run_id": lab_run.pk},
+        **{
+            name: {"attempt_id": lab_attempt.pk, "key": "ct"}
+            for name in ("labs:peer", "labs:peer-settings", "labs:peer-send", "labs:peer-commit")
+        },
         **{
             name: {"external_id": "p-networking-000"}
             for name in (
@@ -280,6 +288,10 @@ MATRIX: dict[str, tuple[str, dict[str, set[int]]]] = {
     "labs:start": ("post", expect(302, 302, 302, 302, 302)),  # starts (or resumes) the actor's own attempt
     "labs:check": ("post", LEARNER_OWNS_POST),
     "labs:run": ("get", LEARNER_OWNS),
+    "labs:peer": ("get", LEARNER_OWNS),  # a simulated device of the learner's own attempt
+    "labs:peer-settings": ("post", LEARNER_OWNS_POST),
+    "labs:peer-send": ("post", LEARNER_OWNS_POST),
+    "labs:peer-commit": ("post", LEARNER_OWNS_POST),
     "labs:study": ("get", SIGNED_IN),  # generated training data, the same for everyone
     "nodes:detail": ("get", LEARNER_OWNS),
     "nodes:state": ("get", LEARNER_OWNS),

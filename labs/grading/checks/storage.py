@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from labs.dicom import synthetic
 from labs.grading.checks.base import CheckContext, Outcome, check
-from labs.nodes.models import StoredInstance
+from labs.nodes.models import Node, StoredInstance
 
 if TYPE_CHECKING:
     from labs.scenarios.schema import LabSpec
@@ -29,8 +29,13 @@ def study_stored(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     (SHA-256 of Pixel Data as received), optionally sent by ``calling_ae``."""
     if ctx.lab is None:
         raise ValueError("study_stored needs the lab")
-    want = expected_instances(ctx.lab, str(params["study"]))
-    rows = {r.sop_instance_uid: r for r in StoredInstance.objects.filter(node=ctx.node, sop_instance_uid__in=want)}
+    return study_on_node(ctx.node, ctx.lab, str(params["study"]), params.get("calling_ae"))
+
+
+def study_on_node(node: Node, lab: LabSpec, key: str, calling: str | None = None) -> Outcome:
+    """Every instance of the lab's study ``key`` is in ``node``'s index with the right UIDs and pixel data."""
+    want = expected_instances(lab, key)
+    rows = {r.sop_instance_uid: r for r in StoredInstance.objects.filter(node=node, sop_instance_uid__in=want)}
     missing = [uid for uid in want if uid not in rows]
     study_uid = next(iter(want.values()))[0]
     if missing:
@@ -45,7 +50,6 @@ def study_stored(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
             return Outcome(False, f"Instance {uid} is stored under other study/series UIDs than the original.")
         if row.pixel_hash and row.pixel_hash != pixels:
             return Outcome(False, f"The pixel data of instance {uid} differs from the original (SHA-256 mismatch).")
-    calling = params.get("calling_ae")
     if calling and any(r.calling_ae != calling for r in rows.values()):
         senders = sorted({r.calling_ae for r in rows.values()})
         return Outcome(False, f"The study is stored but was sent by {senders}, not '{calling}'.")
