@@ -30,7 +30,7 @@ def _blueprint() -> Any:
     from trainer.bank.services import bank_load_bundled
 
     bank_load_bundled()
-    track = Track.objects.get(code="ciip")
+    track = Track.objects.get(code="CIIP")
     Blueprint.objects.filter(code="bench-web").delete()
     blueprint = Blueprint.objects.create(code="bench-web", track=track, name="Bench web", scored_items=20,
                                          pilot_items=0, time_limit_minutes=600)  # fmt: skip
@@ -65,11 +65,11 @@ def _accounts(work: Path, blueprint: Any) -> tuple[Path, dict[str, int]]:
     accounts = []
     queries: dict[str, int] = {}
     for i in range(USERS):
-        learner, _ = User.objects.get_or_create(username=f"bench-web-{i}", defaults={"exam_track": "ciip"})
+        learner, _ = User.objects.get_or_create(username=f"bench-web-{i}", defaults={"exam_track": "CIIP"})
         ExamAttempt.objects.filter(learner=learner).delete()
         attempt = exam_start(learner=learner, blueprint=blueprint)
         session = practice_session_start(learner=learner, track=blueprint.track, mode="smart", count=100)
-        client = Client()
+        client = Client(SERVER_NAME="127.0.0.1")
         client.force_login(learner)
         csrf = secrets.token_hex(16)  # a 32-character secret: Django accepts it unmasked as cookie and header
         accounts.append({"session": client.cookies["sessionid"].value, "csrf": csrf, "attempt": attempt.pk,
