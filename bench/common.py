@@ -167,11 +167,10 @@ def tmpfs_dir() -> Path | None:
 
 
 @contextmanager
-def nodehost(
-    work: Path, *, host_id: str = "bench", storage: Path | None = None
-) -> Iterator[subprocess.Popen[bytes]]:
+def nodehost(work: Path, *, host_id: str = "bench", storage: Path | None = None) -> Iterator[subprocess.Popen[bytes]]:
     """A real node host (`manage.py nodehost --worker`) polling fast; its log stays in the work directory."""
-    env = {**os.environ, "NODE_HOST_POLL_SECONDS": "0.05", "NODE_HOST_ID": host_id, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "NODE_HOST_POLL_SECONDS": "0.05", "NODE_HOST_ID": host_id, "PYTHONUNBUFFERED": "1",
+           "DEBUG": "0"}  # fmt: skip
     if storage is not None:
         env["NODE_STORAGE_ROOT"] = str(storage)
     log = work / f"nodehost-{host_id}.log"
@@ -209,9 +208,9 @@ def storescp(directory: Path) -> Iterator[int]:
 
 
 @contextmanager
-def orthanc(directory: Path, *, aet: str = "ORTHANC", peers: dict[str, list[Any]] | None = None) -> Iterator[
-    tuple[subprocess.Popen[bytes], int, int]
-]:
+def orthanc(
+    directory: Path, *, aet: str = "ORTHANC", peers: dict[str, list[Any]] | None = None
+) -> Iterator[tuple[subprocess.Popen[bytes], int, int]]:
     """Orthanc with its storage and index in directory; yields (process, DICOM port, HTTP port)."""
     dicom_port, http_port = peer_port(), peer_port()
     directory.mkdir(parents=True, exist_ok=True)
@@ -287,7 +286,7 @@ def machine() -> dict[str, Any]:
 
         with connection.cursor() as cursor:
             cursor.execute("select version()")
-            info["database"] = str(cursor.fetchone()[0]).split(" on ")[0]  # type: ignore[index]
+            info["database"] = str(cursor.fetchone()[0]).split(" on ")[0]
     except Exception:
         info["database"] = "unknown"
     try:

@@ -59,7 +59,7 @@ def run(work: Path, *, quick: bool, runs: int) -> Section:
     checks = 0
     with nodehost(work, host_id="bench-grading"):
         attempts = [lab_start(learner=learner, slug=LAB) for learner in learners]
-        node_ids = [a.node_id for a in attempts]
+        node_ids = [a.node_id for a in attempts if a.node_id is not None]
         wait_for(lambda: Node.objects.filter(pk__in=node_ids, status="running").count() == len(node_ids),
                  timeout=120, what="lab nodes running")  # fmt: skip
         for r in range(runs):
@@ -69,11 +69,11 @@ def run(work: Path, *, quick: bool, runs: int) -> Section:
                     started = time.time()
                     runs_made = [grading_run_request(attempt=a) for a in attempts]
                     ids = [g.pk for g in runs_made]
-                    wait_for(
-                        lambda ids=ids: GradingRun.objects.filter(pk__in=ids, finished__isnull=False).count()
-                        == len(ids),
-                        timeout=600, what="grading runs finished",
-                    )  # fmt: skip
+
+                    def finished(ids: list[int] = ids) -> bool:
+                        return GradingRun.objects.filter(pk__in=ids, finished__isnull=False).count() == len(ids)
+
+                    wait_for(finished, timeout=600, what="grading runs finished")
                     done = list(GradingRun.objects.filter(pk__in=ids))
                 latencies = [(g.finished - g.created).total_seconds() for g in done if g.finished]
                 last = max(g.finished.timestamp() for g in done if g.finished)

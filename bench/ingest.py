@@ -114,7 +114,22 @@ def run(work: Path, *, quick: bool, runs: int) -> Section:
             )  # fmt: skip
             vs_orthanc.met = vs_orthanc.ratio is not None and vs_orthanc.ratio >= 1
             figures += [vs_scp, vs_orthanc]
+
+    def ratio(key: str) -> str:
+        fig = next((f for f in figures if f.key == key), None)
+        return f"{fig.ratio:.2f}×" if fig is not None and fig.ratio is not None else "—"
+
+    medium = "tmpfs" if "tmpfs" in media else "disk"
+    reading = (
+        f"On {medium} the node ingests the CT series at {ratio(f'ingest_{CT}_{medium}')} storescp's rate and the "
+        f"small objects at {ratio(f'ingest_{SMALL}_{medium}')}; against Orthanc it is "
+        f"{ratio(f'ingest_{CT}_{medium}_orthanc')} (CT) and {ratio(f'ingest_{SMALL}_{medium}_orthanc')} (small). "
+        "The node's time runs until the last index row is committed (indexed for C-FIND), storescp only writes "
+        "files, Orthanc writes files and its SQLite index. storescu sends one object at a time and waits for each "
+        "response, so per-object latency, not bandwidth, sets the rate: see the profile below for where a "
+        "node's time goes."
+    )
     return Section(
-        "ingest", "C-STORE ingest (storescu → node / storescp / Orthanc)", figures, "",
+        "ingest", "C-STORE ingest (storescu → node / storescp / Orthanc)", figures, reading,
         {"datasets": {k: {"files": v[1], "mb": round(v[2], 1)} for k, v in data.items()}},
     )  # fmt: skip

@@ -81,13 +81,17 @@ def _one_size(work: Path, user: Any, count: int, host_pid: int, base_rss: int) -
 def _start_latency(user: Any, count: int) -> list[float]:
     """Start request (row created, desired running) → first C-ECHO answered, one node at a time."""
     from labs.nodes import services
-    from labs.nodes.models import Node, NodeKind
+    from labs.nodes.models import NodeKind
 
     latencies = []
     for i in range(count):
         started = time.perf_counter()
         node = services.node_create(owner=user, kind=NodeKind.LAB, ae_title=f"START{i}")
-        wait_for(lambda node=node: echo_ms(node.port, node.ae_title) is not None, timeout=30, what="first echo")
+
+        def answered(node: Any = node) -> bool:
+            return echo_ms(node.port, node.ae_title) is not None
+
+        wait_for(answered, timeout=30, what="first echo")
         latencies.append((time.perf_counter() - started) * 1000)
     nodes_delete(user)
     return latencies

@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import nodehost, nodes_delete, run_tool, setup_django, wait_for  # noqa: E402
+from bench.common import nodehost, nodes_delete, run_tool, setup_django, wait_for
 
 
 def main() -> None:
@@ -42,11 +42,9 @@ def main() -> None:
         node = services.node_create(owner=user, kind=NodeKind.LAB, ae_title="PROFILE")
         wait_for(lambda: Node.objects.filter(pk=node.pk, status="running").exists(), timeout=60, what="node")
         node.refresh_from_db()
-        spy = None if args.no_spy else subprocess.Popen(
-            [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(host.pid), "--threads", "--gil", "--idle",
-             "--rate", "200", "--format", args.format, "--output", args.out, "--nonblocking"]
-            + ([] if args.format == "raw" else []),
-        )
+        spy_command = [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(host.pid), "--threads"]
+        spy_command += ["--gil", "--rate", "200", "--format", args.format, "--output", args.out, "--nonblocking"]
+        spy = None if args.no_spy else subprocess.Popen(spy_command)
         time.sleep(1)
         import psutil
 

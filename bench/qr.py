@@ -3,8 +3,7 @@ the node to a DCMTK storescp peer, next to Orthanc moving the same study to the 
 
 from __future__ import annotations
 
-import json
-import time
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -147,7 +146,7 @@ def run(work: Path, *, quick: bool, runs: int) -> Section:
         f"The node held {held} indexed instances ({studies} studies of {per_study} plus the CT study). findscu "
         "timings include starting the findscu process and the association (a few ms). "
         f"C-MOVE reads each stored file and sends it on a sub-association: {move.median:.0f} images/s against "
-        f"Orthanc's {json.dumps(round(move.peer_runs and sorted(move.peer_runs)[len(move.peer_runs) // 2] or 0))} "
+        f"Orthanc's {statistics.median(move_orthanc):.0f} "
         "on the same study and peer."
     )
     return Section("qr", "Query/Retrieve on a node holding 10 000 instances", figures, reading, {"instances": held})

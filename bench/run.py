@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, machine, progress, setup_django  # noqa: E402
+from bench.common import ROOT, machine, progress, setup_django
 
 BENCHMARKS = ["nodes", "ingest", "qr", "grading", "web", "data"]
 RESULTS = ROOT / "bench" / "results"
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     latest_path = RESULTS / "latest.json"
     latest = json.loads(latest_path.read_text()) if latest_path.exists() else {"sections": {}}
     latest["machine"] = result["machine"]
-    latest["sections"].update(result["sections"])  # type: ignore[arg-type]
+    latest["sections"].update(result["sections"])
     latest_path.write_text(json.dumps(latest, indent=1, default=str))
     if not args.no_doc:
         from bench.report import render
