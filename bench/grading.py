@@ -14,6 +14,7 @@ from pathlib import Path
 from bench.common import ROOT, Figure, Section, nodehost, nodes_delete, pct, progress, wait_for
 
 LAB = "register-ct-scanner"
+FULL_RUNS = 3
 
 
 @contextmanager

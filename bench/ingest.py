@@ -24,6 +24,7 @@ from bench.common import (
     with_peer,
 )
 
+FULL_RUNS = 3  # each run sends both data sets to three receivers on two media
 CT = "ct"  # 512 x 512 x 16 bit: 0.5 MB each
 SMALL = "small"  # 140 x 140 x 16 bit: ~40 kB each
 

@@ -21,7 +21,7 @@ ITEM = re.compile(r'name="item" value="(\d+)"')
 
 
 class Learner(HttpUser):
-    wait_time = between(1, 3)  # a click every 1-3 s: far busier than a real learner reading a question
+    wait_time = between(3, 10)  # a click every 3-10 s: a learner answering briskly
 
     def on_start(self) -> None:
         self.account = ACCOUNTS[next(_next) % len(ACCOUNTS)]

@@ -24,6 +24,9 @@ from bench.common import (
 )
 
 
+FULL_RUNS = 3  # each run starts 1 600 nodes
+
+
 def echo_ms(port: int, called: str) -> float | None:
     """One association with one C-ECHO, TCP_NODELAY on the client too; milliseconds, None if it failed."""
     from pynetdicom import AE, evt

@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", default="", help="comma-separated subset of: " + ", ".join(BENCHMARKS))
     parser.add_argument("--quick", action="store_true", help="small sizes and 2 runs, for development")
-    parser.add_argument("--runs", type=int, default=0, help="runs per figure (default 2 quick, 5 full)")
+    parser.add_argument("--runs", type=int, default=0, help="runs per figure (default: 2 quick; full: each benchmark's FULL_RUNS, else 5)")
     parser.add_argument("--no-doc", action="store_true", help="do not regenerate docs/PERFORMANCE.md")
     args = parser.parse_args(argv)
     chosen = [b.strip() for b in args.only.split(",") if b.strip()] or BENCHMARKS
@@ -61,8 +61,9 @@ def main(argv: list[str] | None = None) -> int:
             progress(f"{name}: starting")
             began = time.perf_counter()
             module = importlib.import_module(f"bench.{name}")
+            section_runs = args.runs or (2 if args.quick else getattr(module, "FULL_RUNS", runs))
             try:
-                section = module.run(work, quick=args.quick, runs=runs)
+                section = module.run(work, quick=args.quick, runs=section_runs)
             except Exception:
                 traceback.print_exc()
                 failed.append(name)
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             section.details["seconds"] = round(time.perf_counter() - began, 1)
             section.details["command"] = command
             section.details["quick"] = args.quick
-            section.details["runs"] = runs
+            section.details["runs"] = section_runs
             section.details["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
             result["sections"][name] = section.as_dict()  # type: ignore[index]
             progress(f"{name}: done in {section.details['seconds']} s")

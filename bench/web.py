@@ -15,6 +15,7 @@ from typing import Any
 from bench.common import ROOT, Figure, Section, peer_port, port_open, progress, wait_for
 
 USERS = 100
+FULL_RUNS = 3
 NAMES = {
     "exam question page": "question",
     "exam answer save": "save",
@@ -184,7 +185,7 @@ def run(work: Path, *, quick: bool, runs: int) -> Section:
     total_rps = [sum(v["rps"] for v in run.values()) for run in per_run]
     figures.append(Figure("web_rps", "Requests/s served (all kinds)", "req/s", total_rps, better="higher"))
     reading = (
-        f"{USERS} learners each clicking every 1–3 s (far busier than people reading questions) against "
+        f"{USERS} learners each clicking every 3–10 s (brisk: a learner reading a question takes longer) against "
         f"{2 * (os.cpu_count() or 1)} gunicorn sync workers; locust runs on the same 2 cores and takes its share. "
         "The bare view measures the stack itself (gunicorn, middleware, session lookup): what a page costs above "
         "it is the page's own work. The query counts come from Django's test client on the same data."
