@@ -24,7 +24,9 @@ CARDS = 5_000
 def _bank(size: int) -> tuple[Any, list[int]]:
     """A bench track with DOMAINS domains and `size` published items (a tenth in two domains), bulk-inserted."""
     from trainer.bank.models import Blueprint, BlueprintDomain, Domain, Item, ItemDomain, ItemStatus, Track
+    from trainer.practice.models import PracticeSession
 
+    PracticeSession.objects.filter(track__code="bench").delete()  # left by an earlier run's queue timings
     Track.objects.filter(code="bench").delete()
     Item.objects.filter(external_id__startswith="bench-").delete()
     track = Track.objects.create(code="bench", name="Bench track", order=99)

@@ -23,7 +23,6 @@ from bench.common import (
     with_peer,
 )
 
-
 FULL_RUNS = 3  # each run starts 1 600 nodes
 
 

@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", default="", help="comma-separated subset of: " + ", ".join(BENCHMARKS))
     parser.add_argument("--quick", action="store_true", help="small sizes and 2 runs, for development")
-    parser.add_argument("--runs", type=int, default=0, help="runs per figure (default: 2 quick; full: each benchmark's FULL_RUNS, else 5)")
+    parser.add_argument("--runs", type=int, default=0, help="runs per figure (2 quick, else FULL_RUNS)")
     parser.add_argument("--no-doc", action="store_true", help="do not regenerate docs/PERFORMANCE.md")
     args = parser.parse_args(argv)
     chosen = [b.strip() for b in args.only.split(",") if b.strip()] or BENCHMARKS
