@@ -33,7 +33,9 @@ def _figure_row(fig: dict[str, Any]) -> str:
         if fig.get("peer_median") is not None:
             peer += f": {_num(fig['peer_median'])} {fig['unit']}"
         if fig.get("ratio") is not None:
-            peer += f" (ours {fig['ratio']:.2f}× {'as fast' if fig['better'] == 'higher' else 'better'})"
+            ratio = fig["ratio"]
+            ratio_text = f"{ratio:,.0f}" if ratio >= 100 else f"{ratio:.2f}"
+            peer += f" (ours: {ratio_text}× {'the rate' if fig['better'] == 'higher' else 'better'})"
     met = {True: "met", False: "**missed**", None: ""}[fig.get("met")]
     target = f"{fig['target']} {met}".strip() if fig.get("target") else met
     return (
@@ -57,7 +59,7 @@ def render(latest: dict[str, Any]) -> str:
         "```bash",
         "psql -h 127.0.0.1 -U postgres -c 'create database pt_bench'",
         "export DATABASE_URL=postgres://postgres@127.0.0.1:5432/pt_bench REDIS_URL=redis://127.0.0.1:6379/5",
-        ".venv/bin/python bench/run.py                  # everything, 5 runs per figure",
+        ".venv/bin/python bench/run.py                  # everything (~30 min on 2 shared cores)",
         ".venv/bin/python bench/run.py --only ingest    # one benchmark (its section here is replaced)",
         ".venv/bin/python bench/run.py --quick          # small sizes, 2 runs: while developing",
         "```",
@@ -87,7 +89,8 @@ def render(latest: dict[str, Any]) -> str:
             "",
             f"`{d.get('command', '')}` — finished {d.get('finished', '')}, {d.get('runs', '')} runs"
             + (" (**quick mode: small sizes**)" if d.get("quick") else "")
-            + f", {d.get('seconds', '')} s.",
+            + f", {d.get('seconds', '')} s"
+            + (f", load average {d['load_average']} at its start." if d.get("load_average") else "."),
             "",
             "| Figure | Median | Spread | Runs | Peer, same run (ratio) | Target |",
             "|---|---|---|---|---|---|",

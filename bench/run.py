@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -60,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in chosen:
             progress(f"{name}: starting")
             began = time.perf_counter()
+            load = [round(x, 1) for x in os.getloadavg()]
             module = importlib.import_module(f"bench.{name}")
             section_runs = args.runs or (2 if args.quick else getattr(module, "FULL_RUNS", runs))
             try:
@@ -69,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
                 failed.append(name)
                 continue
             section.details["seconds"] = round(time.perf_counter() - began, 1)
+            section.details["load_average"] = load
             section.details["command"] = command
             section.details["quick"] = args.quick
             section.details["runs"] = section_runs
