@@ -55,8 +55,9 @@ def run(work: Path, *, quick: bool, runs: int) -> Section:
     for learner in learners:
         LabAttempt.objects.filter(learner=learner).delete()
         nodes_delete(learner)
-    results: dict[int, dict[str, list[float]]] = {1: {"p50": [], "p95": [], "all": [], "rate": []},
-                                                  2: {"p50": [], "p95": [], "all": [], "rate": []}}  # fmt: skip
+    results: dict[int, dict[str, list[float]]] = {
+        n: {"p50": [], "p95": [], "all": [], "rate": [], "own": []} for n in (1, 2)
+    }
     checks = 0
     with nodehost(work, host_id="bench-grading"):
         attempts = [lab_start(learner=learner, slug=LAB) for learner in learners]
@@ -77,6 +78,8 @@ def run(work: Path, *, quick: bool, runs: int) -> Section:
                     wait_for(finished, timeout=600, what="grading runs finished")
                     done = list(GradingRun.objects.filter(pk__in=ids))
                 latencies = [(g.finished - g.created).total_seconds() for g in done if g.finished]
+                own = [(g.finished - g.started).total_seconds() * 1000 for g in done if g.finished and g.started]
+                results[count]["own"].append(pct(own, 0.5))
                 last = max(g.finished.timestamp() for g in done if g.finished)
                 results[count]["p50"].append(pct(latencies, 0.5))
                 results[count]["p95"].append(pct(latencies, 0.95))
@@ -101,10 +104,14 @@ def run(work: Path, *, quick: bool, runs: int) -> Section:
                    "finished", "s", res["all"]),
             Figure(f"grading_rate_{count}w", f"Throughput, {count} worker(s)", "runs/s", res["rate"],
                    better="higher"),
+            Figure(f"grading_own_{count}w", f"One run's own time (started → finished), p50, {count} worker(s)", "ms",
+                   res["own"]),
         ]  # fmt: skip
     one = next(f for f in figures if f.key == "grading_rate_1w").median
     two = next(f for f in figures if f.key == "grading_rate_2w").median
+    own_ms = next(f for f in figures if f.key == "grading_own_1w").median
     reading = (
+        f"A run takes {own_ms:.0f} ms of its own (median, one worker); the rest of a learner's wait is the queue. "
         f"Each run is {checks} checks (the lab's configuration check and two C-ECHO probes opened to the learner's "
         "node from the worker). Runs queue behind each other: the p95 is the time the 50th learner waits for "
         f"the queue to drain. The page polls every second, so a learner sees the result up to 1 s after it is "
