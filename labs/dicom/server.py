@@ -46,6 +46,7 @@ _config.LOG_HANDLER_LEVEL = "none"
 # What the node announces as its maximum PDU length (PS3.8 §D.1): 1 MiB lets a 0.5 MB image arrive in one
 # P-DATA-TF instead of eight, and pynetdicom's cost is per PDU (decode, state machine, queue hand-off).
 MAX_PDU_RECEIVE = 1024 * 1024
+MAX_PDU_OUTBOUND = 64 * 1024  # what the console's outbound associations announce
 MAX_PDU_DECLARED = 4 * 1024 * 1024  # a peer declaring a longer PDU than this is aborted
 ASSOCIATION_BYTES_SLACK = 64 * 1024 * 1024
 ACSE_TIMEOUT = 10.0
