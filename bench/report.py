@@ -32,10 +32,10 @@ def _figure_row(fig: dict[str, Any]) -> str:
         peer = fig["peer"]
         if fig.get("peer_median") is not None:
             peer += f": {_num(fig['peer_median'])} {fig['unit']}"
-        if fig.get("ratio") is not None:
-            ratio = fig["ratio"]
-            ratio_text = f"{ratio:,.0f}" if ratio >= 100 else f"{ratio:.2f}"
-            peer += f" (ours: {ratio_text}× {'the rate' if fig['better'] == 'higher' else 'better'})"
+        if fig.get("median") and fig.get("peer_median"):
+            ours_over_peer = fig["median"] / fig["peer_median"]
+            text = f"1/{1 / ours_over_peer:,.0f}" if ours_over_peer < 0.01 else f"{ours_over_peer:.2f}×"
+            peer += f" (ours/peer = {text})"
     met = {True: "met", False: "**missed**", None: ""}[fig.get("met")]
     target = f"{fig['target']} {met}".strip() if fig.get("target") else met
     return (
@@ -66,7 +66,8 @@ def render(latest: dict[str, Any]) -> str:
         "",
         "Node hosts listen in `BENCH_NODE_PORT_RANGE` (default 20000–23999), peers from `BENCH_PEER_PORT_BASE`",
         "(24000). Each figure is the median over its runs with the spread (IQR from 4 runs, else min–max); a peer's",
-        "figure is measured in the same run, alternating with ours, and the ratio is the thing to compare: the",
+        "figure is measured in the same run, alternating with ours, and the ratio ours/peer (of medians, in the",
+        "figure's unit: above 1 is better for rates, worse for times and sizes) is the thing to compare: the",
         "machine is **shared with other engineers running tests**, so absolute numbers move between runs.",
         "",
         "## Machine",

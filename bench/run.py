@@ -34,7 +34,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes and 2 runs, for development")
     parser.add_argument("--runs", type=int, default=0, help="runs per figure (2 quick, else FULL_RUNS)")
     parser.add_argument("--no-doc", action="store_true", help="do not regenerate docs/PERFORMANCE.md")
+    parser.add_argument("--doc-only", action="store_true", help="only regenerate docs/PERFORMANCE.md from latest.json")
     args = parser.parse_args(argv)
+    if args.doc_only:
+        from bench.report import render
+
+        (ROOT / "docs" / "PERFORMANCE.md").write_text(render(json.loads((RESULTS / "latest.json").read_text())))
+        return 0
     chosen = [b.strip() for b in args.only.split(",") if b.strip()] or BENCHMARKS
     unknown = sorted(set(chosen) - set(BENCHMARKS))
     if unknown:
