@@ -7,6 +7,7 @@ Writes a flame graph (SVG) or, with --format speedscope/raw, py-spy's other form
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -60,6 +61,7 @@ def main() -> None:
             spy.send_signal(2)
             spy.wait(60)
         nodes_delete(user)
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
