@@ -1,48 +1,36 @@
-"""Node host benchmark: start latency, memory per idle node, C-ECHO latency, stop time, C-STORE ingest.
-
-Run against a scratch database (it creates and deletes its own user and nodes):
-
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/pt_bench .venv/bin/python bench/nodes.py --nodes 300
-
-Results are medians/p95 of this run; compare the ratios, not the absolute numbers (shared, noisy machines)."""
+"""Node density and lifecycle: N idle nodes in one host process — memory per node, idle CPU, C-ECHO latency
+across them, start request → first C-ECHO answered, stop all — next to Orthanc's idle process RSS."""
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import shutil
 import socket
-import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trainer.settings")
-PORTS = (int(os.environ.get("BENCH_PORT_LOW", 12200)), int(os.environ.get("BENCH_PORT_HIGH", 12999)))
+from bench.common import (
+    Figure,
+    Section,
+    nodehost,
+    nodes_delete,
+    orthanc,
+    pct,
+    port_open,
+    progress,
+    rss_kb,
+    wait_for,
+    with_peer,
+)
 
-
-def setup_django(storage: Path) -> None:
-    os.environ["NODE_PORT_RANGE"] = f"{PORTS[0]},{PORTS[1]}"
-    os.environ["NODE_STORAGE_ROOT"] = str(storage)
-    os.environ["NODE_MAX_PER_LEARNER"] = "100000"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+FULL_RUNS = 3  # each run starts 1 600 nodes
 
 
 def echo_ms(port: int, called: str) -> float | None:
+    """One association with one C-ECHO, TCP_NODELAY on the client too; milliseconds, None if it failed."""
     from pynetdicom import AE, evt
 
-    def nodelay(event):  # type: ignore[no-untyped-def]
+    def nodelay(event: Any) -> None:
         event.assoc.dul.socket.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     ae = AE(ae_title="BENCH")
@@ -56,173 +44,126 @@ def echo_ms(port: int, called: str) -> float | None:
     return (time.perf_counter() - started) * 1000 if status and status.Status == 0 else None
 
 
-def rss_kb(pid: int) -> int:
+def _one_size(work: Path, user: Any, count: int, host_pid: int, base_rss: int) -> dict[str, float]:
     import psutil
 
-    return int(psutil.Process(pid).memory_info().rss / 1024)
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def wait(predicate, timeout: float = 120):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    raise SystemExit("timed out")
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--nodes", type=int, default=300)
-    parser.add_argument("--ingest", type=int, default=200, help="CT images of 512x512 for the ingest comparison")
-    args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="node-bench-"))
-    setup_django(work / "nodes")
     from labs.nodes import services
     from labs.nodes.models import Node, NodeKind
-    from trainer.accounts.models import User
 
-    user, _ = User.objects.get_or_create(username="bench-learner")
-    Node.objects.filter(owner=user).delete()
-    env = {**os.environ, "NODE_HOST_POLL_SECONDS": "0.05", "NODE_HOST_ID": "bench", "PYTHONUNBUFFERED": "1"}
-    host = subprocess.Popen(
-        [sys.executable, "manage.py", "nodehost", "--worker", "--host-id", "bench"],
-        cwd=ROOT, env=env, stdout=(work / "host.log").open("wb"), stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    results: dict[str, object] = {"nodes": args.nodes}
-    try:
-        time.sleep(3)
-        base_rss = rss_kb(host.pid)
-        # start latency: "Start" (row created) → first C-ECHO answered, one node at a time
-        latencies = []
-        for i in range(20):
-            started = time.perf_counter()
-            node = services.node_create(owner=user, kind=NodeKind.LAB, ae_title=f"START{i}")
-            wait(lambda node=node: echo_ms(node.port, node.ae_title) is not None)
-            latencies.append((time.perf_counter() - started) * 1000)
-        results["start_ms_median"] = round(statistics.median(latencies), 1)
-        results["start_ms_p95"] = round(pct(latencies, 0.95), 1)
-        # many idle nodes
-        nodes = list(Node.objects.filter(owner=user))
-        for i in range(args.nodes - len(nodes)):
-            nodes.append(services.node_create(owner=user, kind=NodeKind.LAB, ae_title=f"IDLE{i}"))
-        started = time.perf_counter()
-        wait(lambda: Node.objects.filter(owner=user, status="running").count() == len(nodes), timeout=300)
-        results["all_running_s"] = round(time.perf_counter() - started, 2)
-        time.sleep(2)
-        results["rss_per_idle_node_kb"] = round((rss_kb(host.pid) - base_rss) / len(nodes), 1)
-        with ThreadPoolExecutor(max_workers=2) as pool:  # a probe, not a load test: two clients at a time
-            echoes = [e for e in pool.map(lambda n: echo_ms(n.port, n.ae_title), nodes) if e is not None]
-        results["echo_ok"] = len(echoes)
-        results["echo_ms_median"] = round(statistics.median(echoes), 1)
-        results["echo_ms_p95"] = round(pct(echoes, 0.95), 1)
-        results.update(ingest(work, args.ingest, nodes[0]))
-        # stop them all
-        started = time.perf_counter()
-        Node.objects.filter(owner=user).update(desired="stopped", revision=10_000)
-
-        def closed() -> bool:
-            with socket.socket() as s:
-                return s.connect_ex(("127.0.0.1", nodes[-1].port)) != 0
-
-        wait(lambda: Node.objects.filter(owner=user, status="stopped").count() == len(nodes), timeout=300)
-        wait(closed)
-        results["stop_all_s"] = round(time.perf_counter() - started, 2)
-        results["orthanc_idle_rss_kb"] = orthanc_rss(work)
-    finally:
-        host.terminate()
-        try:
-            host.wait(60)
-        except subprocess.TimeoutExpired:
-            print((work / "host.log").read_text()[-3000:])
-            host.kill()
-        Node.objects.filter(owner=user).delete()
-        if not os.environ.get("KEEP"):
-            shutil.rmtree(work, ignore_errors=True)
-    print(json.dumps(results, indent=2))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def ingest(work: Path, count: int, node) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    """storescu of the same CT files into the node, DCMTK storescp and Orthanc (seconds, median of 3)."""
-    from labs.dicom.synthetic import study, write_study
-
-    files = write_study(study(seed=5, series=1, images=count, size=512), work / "ct")
-    env = {**os.environ, "TCP_NODELAY": "1"}
-
-    def send(port: int, aec: str) -> float:
-        started = time.perf_counter()
-        done = subprocess.run(
-            ["storescu", "-aec", aec, "+sd", "127.0.0.1", str(port), str(files[0].parent)],
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        if done.returncode:
-            raise SystemExit(f"storescu to {aec} failed: {done.stdout[-500:]} {done.stderr[-500:]}")  # fmt: skip
-        return time.perf_counter() - started
-
-    out: dict[str, object] = {"ingest_files": count, "ingest_mb": round(sum(f.stat().st_size for f in files) / 1e6, 1)}
-    out["node_s"] = round(statistics.median([send(node.port, node.ae_title) for _ in range(3)]), 2)
-    port = free_port()
-    (work / "scp").mkdir()
-    scp = subprocess.Popen(["storescp", "-od", str(work / "scp"), str(port)], env=env)
-    time.sleep(0.5)
-    try:
-        out["storescp_s"] = round(statistics.median([send(port, "ANY") for _ in range(3)]), 2)
-    finally:
-        scp.terminate()
-        scp.wait(10)
-    orthanc = start_orthanc(work)
-    if orthanc is not None:
-        proc, dicom_port = orthanc
-        try:
-            out["orthanc_s"] = round(statistics.median([send(dicom_port, "ORTHANC") for _ in range(3)]), 2)
-        finally:
-            proc.terminate()
-            proc.wait(20)
-    out["node_vs_storescp"] = round(float(out["storescp_s"]) / float(out["node_s"]), 2)  # type: ignore[arg-type]
-    if "orthanc_s" in out:
-        out["node_vs_orthanc"] = round(float(out["orthanc_s"]) / float(out["node_s"]), 2)  # type: ignore[arg-type]
+    out: dict[str, float] = {}
+    started = time.perf_counter()
+    nodes = [services.node_create(owner=user, kind=NodeKind.LAB, ae_title=f"IDLE{i}") for i in range(count)]
+    wait_for(
+        lambda: Node.objects.filter(owner=user, status="running").count() == count, timeout=600, what="nodes running"
+    )
+    out["all_running_s"] = time.perf_counter() - started
+    time.sleep(2)
+    out["rss_per_node_kb"] = (rss_kb(host_pid) - base_rss) / count
+    proc = psutil.Process(host_pid)
+    proc.cpu_percent(None)
+    time.sleep(5)
+    out["idle_cpu_percent"] = proc.cpu_percent(None)
+    with ThreadPoolExecutor(max_workers=2) as pool:  # a probe, not a load test: two clients at a time
+        echoes = list(pool.map(lambda n: echo_ms(n.port, n.ae_title), nodes))
+    answered = [e for e in echoes if e is not None]
+    out["echo_answered"] = len(answered)
+    out["echo_p50_ms"] = pct(answered, 0.5)
+    out["echo_p95_ms"] = pct(answered, 0.95)
+    started = time.perf_counter()
+    Node.objects.filter(owner=user).update(desired="stopped", revision=10_000)
+    wait_for(
+        lambda: Node.objects.filter(owner=user, status="stopped").count() == count, timeout=600, what="nodes stopped"
+    )
+    wait_for(lambda: not any(port_open(n.port) for n in nodes[-5:]), timeout=60, what="ports closed")
+    out["stop_all_s"] = time.perf_counter() - started
+    nodes_delete(user)
     return out
 
 
-def start_orthanc(work: Path) -> tuple[subprocess.Popen[bytes], int] | None:
-    if shutil.which("Orthanc") is None:
-        return None
-    dicom_port, http_port = free_port(), free_port()
-    d = work / f"orthanc-{dicom_port}"
-    d.mkdir()
-    config = {"Name": "BENCH", "StorageDirectory": str(d / "s"), "IndexDirectory": str(d / "i"), "DicomAet": "ORTHANC",
-              "DicomPort": dicom_port, "HttpPort": http_port, "RemoteAccessAllowed": False, "Plugins": []}  # fmt: skip
-    (d / "o.json").write_text(json.dumps(config))
-    proc = subprocess.Popen(["Orthanc", str(d / "o.json")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(2)
-    return proc, dicom_port
+def _start_latency(user: Any, count: int) -> list[float]:
+    """Start request (row created, desired running) → first C-ECHO answered, one node at a time."""
+    from labs.nodes import services
+    from labs.nodes.models import NodeKind
+
+    latencies = []
+    for i in range(count):
+        started = time.perf_counter()
+        node = services.node_create(owner=user, kind=NodeKind.LAB, ae_title=f"START{i}")
+
+        def answered(node: Any = node) -> bool:
+            return echo_ms(node.port, node.ae_title) is not None
+
+        wait_for(answered, timeout=30, what="first echo")
+        latencies.append((time.perf_counter() - started) * 1000)
+    nodes_delete(user)
+    return latencies
 
 
-def orthanc_rss(work: Path) -> int | None:
-    started = start_orthanc(work)
-    if started is None:
-        return None
-    proc, _ = started
-    try:
-        time.sleep(2)
-        return rss_kb(proc.pid)
-    finally:
-        proc.terminate()
-        proc.wait(20)
+def run(work: Path, *, quick: bool, runs: int) -> Section:
+    from trainer.accounts.models import User
+
+    sizes = [50] if quick else [100, 500, 1000]
+    user, _ = User.objects.get_or_create(username="bench-nodes")
+    nodes_delete(user)
+    per_size: dict[int, list[dict[str, float]]] = {n: [] for n in sizes}
+    start_p95: list[float] = []
+    start_p50: list[float] = []
+    orthanc_rss: list[float] = []
+    for r in range(runs):
+        with nodehost(work, host_id="bench-nodes") as host:
+            time.sleep(1)
+            lat = _start_latency(user, 10 if quick else 20)
+            start_p50.append(pct(lat, 0.5))
+            start_p95.append(pct(lat, 0.95))
+            for n in sizes:
+                time.sleep(2)
+                base = rss_kb(host.pid)
+                progress(f"nodes: run {r + 1}/{runs}, {n} nodes")
+                per_size[n].append(_one_size(work, user, n, host.pid, base))
+        with orthanc(work / f"orthanc-idle-{r}") as (proc, _, _):
+            time.sleep(3)
+            orthanc_rss.append(rss_kb(proc.pid))
+
+    figures: list[Figure] = []
+    top = max(sizes)
+    for n in sizes:
+        rows = per_size[n]
+        figures += [
+            Figure(f"echo_answered_{n}", f"{n} idle nodes: nodes answering C-ECHO", "nodes",
+                   [r["echo_answered"] for r in rows], target=f">= {n}" if n == 1000 else "", better="higher",
+                   met=all(r["echo_answered"] == n for r in rows) if n == 1000 else None),
+            Figure(f"echo_p50_{n}", f"{n} idle nodes: C-ECHO p50 (new association each, 2 clients)", "ms",
+                   [r["echo_p50_ms"] for r in rows]),
+            Figure(f"echo_p95_{n}", f"{n} idle nodes: C-ECHO p95", "ms", [r["echo_p95_ms"] for r in rows],
+                   target="< 100", met=max(r["echo_p95_ms"] for r in rows) < 100 if n == top else None),
+            Figure(f"idle_cpu_{n}", f"{n} idle nodes: host CPU while idle", "% of one core",
+                   [r["idle_cpu_percent"] for r in rows]),
+            Figure(f"all_running_{n}", f"{n} nodes: all started (first row created → all running)", "s",
+                   [r["all_running_s"] for r in rows]),
+            Figure(f"stop_all_{n}", f"{n} nodes: stop all (desired stopped → all stopped, ports closed)", "s",
+                   [r["stop_all_s"] for r in rows], target="< 10" if n == 1000 else "",
+                   met=statistics_max(rows, "stop_all_s") < 10 if n == 1000 else None),
+        ]  # fmt: skip
+    mem = Figure(
+        "rss_per_node", f"Memory per idle node (host RSS growth / {top})", "kB",
+        [r["rss_per_node_kb"] for r in per_size[top]], target="<= 512",
+    )  # fmt: skip
+    mem.met = mem.median <= 512
+    with_peer(mem, "Orthanc idle process RSS (one process per node)", orthanc_rss)
+    start = Figure("start_p95", "Start a node: request → first C-ECHO answered, p95 of 10-20 in turn", "ms",
+                   start_p95, target="< 1000", peer="container sandbox (not measured here)")  # fmt: skip
+    start.met = start.median < 1000
+    figures += [mem, start, Figure("start_p50", "Start a node: p50", "ms", start_p50)]
+    echo95 = next(f for f in figures if f.key == f"echo_p95_{top}")
+    reading = (
+        f"{top} idle nodes live in one host process: one epoll acceptor thread for all of them and a socket plus a "
+        f"few objects per node, so an idle node costs {mem.median:.0f} kB against {mem.peer_runs[0] / 1024:.0f} MB "
+        f"for an idle Orthanc process ({mem.ratio:.0f}× less). C-ECHO p95 across them is {echo95.median:.0f} ms "
+        "with a fresh association each time (TCP_NODELAY both ends). Starting a node is one reconcile poll "
+        "(50 ms here) plus opening a socket; stopping closes sockets, no thread to join."
+    )
+    return Section("nodes", "Node density and lifecycle", figures, reading, {"sizes": sizes, "per_size": per_size})
 
 
-if __name__ == "__main__":
-    main()
+def statistics_max(rows: list[dict[str, float]], key: str) -> float:
+    return max(r[key] for r in rows)

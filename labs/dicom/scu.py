@@ -20,7 +20,7 @@ from pynetdicom.presentation import build_context
 from labs.dicom import catalog, records, statuses
 from labs.dicom.netpolicy import DestinationRefused, Network, resolve_allowed
 from labs.dicom.runtime import AssociationRecord
-from labs.dicom.server import ACSE_TIMEOUT, CONNECTION_TIMEOUT, MAX_PDU_RECEIVE, NETWORK_TIMEOUT, nodelay
+from labs.dicom.server import ACSE_TIMEOUT, CONNECTION_TIMEOUT, MAX_PDU_OUTBOUND, NETWORK_TIMEOUT, nodelay
 from labs.dicom.storage import element_text
 
 DIMSE_TIMEOUT = 60.0
@@ -89,7 +89,7 @@ def _open(
         remote.port,
         contexts=contexts,
         ae_title=remote.ae_title,
-        max_pdu=MAX_PDU_RECEIVE,
+        max_pdu=MAX_PDU_OUTBOUND,
         ext_neg=ext_neg,
         evt_handlers=handlers,
     )
