@@ -166,6 +166,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "exams-sweep-overdue": {"task": "exams.sweep_overdue", "schedule": 30.0},
     "labs-sweep-stuck-runs": {"task": "labs.sweep_stuck_runs", "schedule": 60.0},
+    "labs-sweep-attempts": {"task": "labs.sweep_attempts", "schedule": 30.0},
 }
 CELERY_TIMEZONE = "UTC"
 

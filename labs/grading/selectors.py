@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from labs.grading.models import GradingRun, LabAttempt
+from labs.nodes.models import Node
 
 
 def attempts_of(user: Any, slug: str | None = None) -> QuerySet[LabAttempt]:
@@ -28,3 +29,9 @@ def run_progress(run: GradingRun) -> int:
     if not run.total_checks:
         return 100
     return min(100, round(100 * run.results.count() / run.total_checks))
+
+
+def attempt_nodes(attempt: LabAttempt) -> list[Node]:
+    """Every node of the attempt: the learner's lab node (and, with simulated peers, the peers' nodes). Anything
+    that touches all of an attempt's nodes (reset, finish, cleanup) goes through this."""
+    return [attempt.node] if attempt.node is not None else []

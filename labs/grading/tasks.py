@@ -1,4 +1,4 @@
-"""Celery tasks of the labs: grading a run (idempotent, acks_late) and sweeping stuck runs."""
+"""Celery tasks of the labs: grading a run (idempotent, acks_late), sweeping stuck runs and expired attempts."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from celery import shared_task
 
-from labs.grading.services import grading_run_execute, grading_run_fail, grading_sweep_stuck
+from labs.grading.services import grading_run_execute, grading_run_fail, grading_sweep_stuck, lab_attempts_sweep
 from trainer.core.taskbase import PlatformTask
 
 
@@ -29,3 +29,9 @@ def grade(run_id: int) -> str:
 @shared_task(base=PlatformTask, name="labs.sweep_stuck_runs")
 def sweep_stuck_runs() -> list[int]:
     return grading_sweep_stuck()
+
+
+@shared_task(base=PlatformTask, name="labs.sweep_attempts")
+def sweep_attempts() -> dict[str, int]:
+    """Close attempts whose time ran out and delete the nodes of closed attempts."""
+    return lab_attempts_sweep()

@@ -7,19 +7,24 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from labs.grading import selectors, services
+from labs.grading.models import LabAttempt
 from labs.nodes.selectors import node_public_host
-from labs.scenarios.loader import lab_catalogue, lab_get
+from labs.scenarios.loader import lab_get, labs_all
 from trainer.bank.presentation import render_markdown
 
 
 @login_required
 @require_safe
 def lab_list(request: HttpRequest) -> HttpResponse:
-    attempts = {a.lab_slug: a for a in selectors.attempts_of(request.user)}
-    labs = [(lab, attempts.get(slug)) for slug, lab in sorted(lab_catalogue().items())]
+    attempts: dict[str, LabAttempt] = {}
+    for a in selectors.attempts_of(request.user):  # newest first: keep the best score over all attempts
+        if a.lab_slug not in attempts or a.best_score > attempts[a.lab_slug].best_score:
+            attempts[a.lab_slug] = a
+    labs = [(lab, attempts.get(slug)) for slug, lab in sorted(labs_all().items())]
     return render(request, "labs/list.html", {"labs": labs})
 
 
@@ -27,14 +32,19 @@ def lab_list(request: HttpRequest) -> HttpResponse:
 @require_safe
 def lab_detail(request: HttpRequest, slug: str) -> HttpResponse:
     lab = lab_get(slug)
-    attempt = selectors.attempts_of(request.user, slug).first()
-    node = attempt.node if attempt else None
+    attempts = list(selectors.attempts_of(request.user, slug)[:10])
+    attempt = attempts[0] if attempts else None
+    if attempt is not None:
+        services.lab_attempt_enforce_deadline(attempt=attempt)
+    node = attempt.node if attempt and attempt.is_open else None
     host = node_public_host(node) if node else ""
     context = {
         "lab": lab,
         "attempt": attempt,
+        "earlier": attempts[1:],
         "node": node,
         "host": host,
+        "now": timezone.now(),
         "instructions": render_markdown(lab.instructions),
         "runs": list(attempt.runs.all()[:20]) if attempt else [],
     }
@@ -61,6 +71,27 @@ def attempt_check(request: HttpRequest, attempt_id: int) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("labs:detail", slug=attempt.lab_slug)
     return redirect("labs:run", run_id=run.pk)
+
+
+@login_required
+@require_POST
+def attempt_reset(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    attempt = selectors.attempt_of(request.user, attempt_id)
+    try:
+        services.lab_attempt_reset(attempt=attempt)
+        messages.success(request, "Your lab is back to its starting state (same address, fresh node).")
+    except services.LabError as exc:
+        messages.error(request, str(exc))
+    return redirect("labs:detail", slug=attempt.lab_slug)
+
+
+@login_required
+@require_POST
+def attempt_finish(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    attempt = selectors.attempt_of(request.user, attempt_id)
+    services.lab_attempt_finish(attempt=attempt)
+    messages.success(request, f"Attempt finished with {attempt.best_score}/{attempt.max_score} points.")
+    return redirect("labs:detail", slug=attempt.lab_slug)
 
 
 @login_required

@@ -116,6 +116,8 @@ def _build_world() -> World:
         "labs:detail": {"slug": "verify-connectivity-echo"},
         "labs:start": {"slug": "verify-connectivity-echo"},
         "labs:check": {"attempt_id": lab_attempt.pk},
+        "labs:reset": {"attempt_id": lab_attempt.pk},
+        "labs:finish": {"attempt_id": lab_attempt.pk},
         "labs:study": {"slug": "store-a-study", "key": "ct-chest"},
         "labs:run": {"run_id": lab_run.pk},
         **{
@@ -278,6 +280,8 @@ MATRIX: dict[str, tuple[str, dict[str, set[int]]]] = {
     "labs:detail": ("get", SIGNED_IN),  # everyone sees the lab; the attempt shown is their own
     "labs:start": ("post", expect(302, 302, 302, 302, 302)),  # starts (or resumes) the actor's own attempt
     "labs:check": ("post", LEARNER_OWNS_POST),
+    "labs:reset": ("post", LEARNER_OWNS_POST),
+    "labs:finish": ("post", LEARNER_OWNS_POST),
     "labs:run": ("get", LEARNER_OWNS),
     "labs:study": ("get", SIGNED_IN),  # generated training data, the same for everyone
     "nodes:detail": ("get", LEARNER_OWNS),
