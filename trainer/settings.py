@@ -268,6 +268,8 @@ SPECTACULAR_SETTINGS = {
         "QueryLevelEnum": ["PATIENT", "STUDY", "SERIES", "IMAGE"],
         "NodeKindEnum": "labs.nodes.models.NodeKind",
         "AssignmentKindEnum": "trainer.courses.models.AssignmentKind",
+        "LabAttemptStatusEnum": "labs.grading.models.AttemptStatus",
+        "GradingRunStatusEnum": "labs.grading.models.RunStatus",
     },
 }
 
