@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
@@ -35,3 +38,56 @@ def attempt_nodes(attempt: LabAttempt) -> list[Node]:
     """Every node of the attempt: the learner's lab node (and, with simulated peers, the peers' nodes). Anything
     that touches all of an attempt's nodes (reset, finish, cleanup) goes through this."""
     return [attempt.node] if attempt.node is not None else []
+
+
+@dataclass
+class LabScore:
+    """A learner's standing on one lab: best score over their graded attempts (score/max), attempts, one open."""
+
+    best: int = 0
+    max: int = 0
+    attempts: int = 0
+    graded: bool = False
+    open: bool = False
+    passed: bool = False
+
+    @property
+    def exact_percent(self) -> float | None:
+        return 100 * self.best / self.max if self.graded and self.max else None
+
+    @property
+    def percent(self) -> float | None:
+        exact = self.exact_percent
+        return round(exact, 1) if exact is not None else None
+
+    @property
+    def label(self) -> str:
+        return f"{self.best}/{self.max}" if self.graded else ""
+
+
+def lab_scores(
+    *, learner_ids: Iterable[int], slugs: Iterable[str], since: datetime | None = None
+) -> dict[tuple[int, str], LabScore]:
+    """Best lab scores per (learner, lab) — the gradebook's and the LMS's number for a lab assignment. Only
+    attempts with a finished grading run count as graded; ``since`` ignores attempts started before it. Two
+    queries whatever the number of learners."""
+    from labs.grading.models import OPEN_STATUSES, RunStatus
+
+    attempts = LabAttempt.objects.filter(learner_id__in=list(learner_ids), lab_slug__in=list(slugs))
+    if since is not None:
+        attempts = attempts.filter(started__gte=since)
+    graded = set(
+        GradingRun.objects.filter(attempt__in=attempts, status=RunStatus.DONE).values_list("attempt_id", flat=True)
+    )
+    out: dict[tuple[int, str], LabScore] = {}
+    for a in attempts.values("pk", "learner_id", "lab_slug", "best_score", "max_score", "status"):
+        score = out.setdefault((a["learner_id"], a["lab_slug"]), LabScore())
+        score.attempts += 1
+        score.open = score.open or a["status"] in OPEN_STATUSES
+        if a["pk"] in graded:
+            ratio = a["best_score"] / a["max_score"] if a["max_score"] else 0.0
+            if not score.graded or ratio > (score.best / score.max if score.max else 0.0):
+                score.best, score.max = a["best_score"], a["max_score"]
+            score.graded = True
+            score.passed = score.passed or (a["max_score"] > 0 and a["best_score"] >= a["max_score"])
+    return out
