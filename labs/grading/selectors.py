@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
 
-from labs.grading.models import GradingRun, LabAttempt
+from labs.grading.models import GradingRun, LabAttempt, UploadedLab
 from labs.nodes.models import Node
 
 
@@ -91,3 +91,33 @@ def lab_scores(
             score.graded = True
             score.passed = score.passed or (a["max_score"] > 0 and a["best_score"] >= a["max_score"])
     return out
+
+
+# --- instructors: their courses' learners' attempts ---------------------------------------------------------
+
+
+def attempts_of_course(course: Any) -> QuerySet[LabAttempt]:
+    """Lab attempts of the course's learners (every lab), by lab then learner, newest first."""
+    from trainer.courses.models import CourseRole
+
+    learners = course.enrollments.filter(role=CourseRole.LEARNER).values("user_id")
+    return (
+        LabAttempt.objects.filter(learner_id__in=learners)
+        .select_related("learner")
+        .annotate(run_count=Count("runs"))
+        .order_by("lab_slug", "learner__username", "-started")
+    )
+
+
+def attempt_for_teacher(user: Any, attempt_id: int) -> LabAttempt:
+    """An attempt of a learner in a course ``user`` teaches (404 otherwise, so its existence does not leak)."""
+    from trainer.courses.models import CourseRole, Enrollment
+    from trainer.courses.selectors import courses_taught_by
+
+    learners = Enrollment.objects.filter(course__in=courses_taught_by(user), role=CourseRole.LEARNER).values("user_id")
+    return get_object_or_404(LabAttempt.objects.select_related("learner"), pk=attempt_id, learner_id__in=learners)
+
+
+def uploaded_labs_of(user: Any) -> QuerySet[UploadedLab]:
+    qs = UploadedLab.objects.select_related("uploaded_by")
+    return qs if user.is_platform_admin else qs.filter(uploaded_by=user)

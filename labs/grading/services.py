@@ -15,12 +15,20 @@ from django.utils import timezone
 
 from labs.dicom import synthetic
 from labs.grading.checks import CATALOGUE, CheckContext
-from labs.grading.models import OPEN_STATUSES, AttemptStatus, CheckResult, GradingRun, LabAttempt, RunStatus
+from labs.grading.models import (
+    OPEN_STATUSES,
+    AttemptStatus,
+    CheckResult,
+    GradingRun,
+    LabAttempt,
+    RunStatus,
+    UploadedLab,
+)
 from labs.grading.selectors import attempt_nodes
 from labs.nodes import services as node_services
 from labs.nodes.models import Node, NodeKind
 from labs.nodes.selectors import node_public_host, node_storage_dir
-from labs.scenarios.loader import lab_get
+from labs.scenarios.loader import LabFileError, lab_catalogue, lab_get, parse_lab
 from labs.scenarios.schema import LabSpec
 from trainer.accounts.models import User
 
@@ -332,3 +340,31 @@ def grading_sweep_stuck(*, now: datetime | None = None) -> list[int]:
             transaction.on_commit(lambda run_id=run_id: grade.delay(run_id))  # type: ignore[misc]
             again.append(run.pk)
     return again
+
+
+# --- instructors' own labs ----------------------------------------------------------------------------------
+
+RESERVED_SLUGS = frozenset({"attempts", "runs", "teach", "start"})
+MAX_LAB_FILE_BYTES = 200_000
+
+
+def uploaded_lab_save(*, by: User, text: str, source: str = "upload") -> UploadedLab:
+    """Validate an instructor's lab file (every error names its place, e.g. ``tasks.0.checks.1``) and store it;
+    it joins the catalogue at once. A bundled lab's slug cannot be taken, and an uploaded lab can be replaced
+    only by the instructor who uploaded it (or an admin). Nothing is stored when anything is wrong."""
+    if len(text.encode("utf-8")) > MAX_LAB_FILE_BYTES:
+        raise LabFileError(f"{source}: the file is larger than {MAX_LAB_FILE_BYTES // 1000} kB")
+    lab = parse_lab(text, source=source)
+    if lab.slug in lab_catalogue() or lab.slug in RESERVED_SLUGS:
+        raise LabFileError(
+            f"{source}: slug: '{lab.slug}' is taken by a lab that ships with the platform; choose another"
+        )
+    existing = UploadedLab.objects.filter(slug=lab.slug).select_related("uploaded_by").first()
+    if existing is not None and existing.uploaded_by_id != by.pk and not by.is_platform_admin:
+        owner = existing.uploaded_by.username if existing.uploaded_by else "someone else"
+        raise LabFileError(f"{source}: slug: '{lab.slug}' is an uploaded lab of {owner}; choose another slug")
+    row, _ = UploadedLab.objects.update_or_create(
+        slug=lab.slug,
+        defaults={"title": lab.title, "source": text, "uploaded_by": existing.uploaded_by if existing else by},
+    )
+    return row

@@ -6,6 +6,9 @@ app_name = "labs"
 
 urlpatterns = [
     path("", views.lab_list, name="list"),
+    path("teach/", views.teach, name="teach"),
+    path("teach/courses/<slug:code>/", views.teach_course, name="teach-course"),
+    path("teach/attempts/<int:attempt_id>/", views.teach_attempt, name="teach-attempt"),
     path("runs/<int:run_id>/", views.run_detail, name="run"),
     path("attempts/<int:attempt_id>/check/", views.attempt_check, name="check"),
     path("attempts/<int:attempt_id>/reset/", views.attempt_reset, name="reset"),

@@ -3,18 +3,21 @@ and the htmx-polled run. Thin views; a learner sees only their own attempts and 
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from labs.grading import selectors, services
 from labs.grading.models import LabAttempt
 from labs.nodes.selectors import node_public_host
-from labs.scenarios.loader import lab_get, labs_all
+from labs.scenarios.loader import LabFileError, lab_get, labs_all
 from trainer.bank.presentation import render_markdown
+from trainer.core.permissions import instructor_required
+from trainer.courses.selectors import courses_taught_by
 
 
 @login_required
@@ -117,3 +120,64 @@ def lab_study(request: HttpRequest, slug: str, key: str) -> HttpResponse:
     response = HttpResponse(services.lab_study_zip(lab=lab, key=key), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{slug}-{key}.zip"'
     return response
+
+
+# --- instructors ---------------------------------------------------------------------------------------------
+
+
+class LabUploadForm(forms.Form):
+    file = forms.FileField(required=False, help_text="A lab file (YAML), as in fixtures/labs.")
+    text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 10}), label="…or paste it")
+
+
+@instructor_required
+def teach(request: HttpRequest) -> HttpResponse:
+    """Upload a lab of one's own (validated with located errors) and see one's uploaded labs and courses."""
+    errors: list[str] = []
+    form = LabUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            if upload is not None:
+                text, source = upload.read().decode("utf-8"), upload.name
+            else:
+                text, source = form.cleaned_data["text"], "pasted text"
+            if not text.strip():
+                raise LabFileError("Choose a lab file or paste one.")
+            row = services.uploaded_lab_save(by=request.user, text=text, source=source)  # type: ignore[arg-type]
+        except UnicodeDecodeError:
+            errors = ["The file is not UTF-8 text."]
+        except LabFileError as exc:
+            errors = str(exc).splitlines()
+        else:
+            messages.success(request, f"Lab “{row.title}” saved: learners find it at /labs/{row.slug}/.")
+            return redirect("labs:teach")
+    context = {
+        "form": form,
+        "errors": errors,
+        "uploaded": selectors.uploaded_labs_of(request.user),
+        "courses": courses_taught_by(request.user),  # type: ignore[arg-type]
+    }
+    return render(request, "labs/teach.html", context, status=400 if errors else 200)
+
+
+@instructor_required
+@require_safe
+def teach_course(request: HttpRequest, code: str) -> HttpResponse:
+    """The lab attempts of a course's learners: per lab, each learner's attempts with status, best score, runs."""
+    course = get_object_or_404(courses_taught_by(request.user), code=code)  # type: ignore[arg-type]
+    labs = labs_all()
+    by_lab: dict[str, list[LabAttempt]] = {}
+    for attempt in selectors.attempts_of_course(course):
+        by_lab.setdefault(attempt.lab_slug, []).append(attempt)
+    groups = [(labs.get(slug), slug, attempts) for slug, attempts in by_lab.items()]
+    return render(request, "labs/teach_course.html", {"course": course, "groups": groups})
+
+
+@instructor_required
+@require_safe
+def teach_attempt(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    """One learner's attempt for their teacher: every run with its per-check results, evidence and hints."""
+    attempt = selectors.attempt_for_teacher(request.user, attempt_id)
+    runs = [(run, list(run.results.all())) for run in attempt.runs.all()[:50]]
+    return render(request, "labs/teach_attempt.html", {"attempt": attempt, "runs": runs})

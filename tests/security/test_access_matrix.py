@@ -117,6 +117,8 @@ def _build_world() -> World:
         "labs:start": {"slug": "verify-connectivity-echo"},
         "labs:check": {"attempt_id": lab_attempt.pk},
         "labs:reset": {"attempt_id": lab_attempt.pk},
+        "labs:teach-course": {"code": c},
+        "labs:teach-attempt": {"attempt_id": lab_attempt.pk},
         "api:labs:start": {"slug": "verify-connectivity-echo"},
         "api:labs:run": {"run_id": lab_run.pk},
         **{f"api:labs:{n}": {"attempt_id": lab_attempt.pk} for n in ("attempt", "check", "reset", "finish")},
@@ -284,6 +286,9 @@ MATRIX: dict[str, tuple[str, dict[str, set[int]]]] = {
     "labs:start": ("post", expect(302, 302, 302, 302, 302)),  # starts (or resumes) the actor's own attempt
     "labs:check": ("post", LEARNER_OWNS_POST),
     "labs:reset": ("post", LEARNER_OWNS_POST),
+    "labs:teach": ("get", INSTRUCTORS),
+    "labs:teach-course": ("get", expect(302, 403, 404, 403, 200)),  # instructors only; another course: 404
+    "labs:teach-attempt": ("get", expect(302, 403, 404, 403, 200)),  # a learner of a course they teach
     "labs:finish": ("post", LEARNER_OWNS_POST),
     "labs:run": ("get", LEARNER_OWNS),
     "labs:study": ("get", SIGNED_IN),  # generated training data, the same for everyone
