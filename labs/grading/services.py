@@ -101,13 +101,26 @@ def lab_start(*, learner: User, slug: str) -> LabAttempt:
             existing.save(update_fields=["node"])
             return existing
         now = timezone.now()
+        minutes = lab.time_limit_minutes * lab_time_multiplier(learner=learner, slug=slug)
         return LabAttempt.objects.create(
             learner=learner,
             lab_slug=slug,
             node=node,
             max_score=lab.total_points,
-            deadline=now + timedelta(minutes=lab.time_limit_minutes),
+            deadline=now + timedelta(minutes=minutes),
         )
+
+
+def lab_time_multiplier(*, learner: User, slug: str) -> float:
+    """The learner's extra-time accommodation (the largest) in the courses that assign this lab; 1.0 without."""
+    from django.db.models import Max
+
+    from trainer.courses.models import Accommodation, AssignmentKind
+
+    best = Accommodation.objects.filter(
+        user=learner, course__assignments__kind=AssignmentKind.LAB, course__assignments__lab_slug=slug
+    ).aggregate(m=Max("time_multiplier"))["m"]
+    return max(1.0, float(best)) if best is not None else 1.0
 
 
 # --- lifecycle: deadline, reset, finish, cleanup ------------------------------------------------------------

@@ -46,6 +46,26 @@ def test_starting_twice_resumes_the_same_attempt_with_the_labs_time_limit(learne
     assert attempt_nodes(first) == [first.node]
 
 
+def test_an_extra_time_accommodation_in_a_course_assigning_the_lab_lengthens_the_deadline(learner, instructor):
+    from trainer.bank.models import Track
+    from trainer.bank.services import tracks_load
+    from trainer.courses.models import Assignment, AssignmentKind, CourseRole, Enrollment
+    from trainer.courses.services import accommodation_set, course_create
+
+    tracks_load()
+    course = course_create(by=instructor, title="PACS 101", code="pacs-101", track=Track.objects.get(code="CDIP"))
+    Enrollment.objects.create(course=course, user=learner, role=CourseRole.LEARNER)
+    Assignment.objects.create(course=course, title="Echo", kind=AssignmentKind.LAB, lab_slug=ECHO)
+    accommodation_set(course=course, user=learner, time_multiplier=1.5)
+    before = timezone.now()
+    attempt = services.lab_start(learner=learner, slug=ECHO)
+    limit = lab_catalogue()[ECHO].time_limit_minutes
+    assert attempt.deadline is not None and attempt.deadline >= before + timedelta(minutes=limit * 1.5)
+    other = services.lab_start(learner=learner, slug=STORE)  # not assigned in that course: the lab's own time
+    assert other.deadline is not None
+    assert other.deadline <= timezone.now() + timedelta(minutes=lab_catalogue()[STORE].time_limit_minutes)
+
+
 def test_the_lab_page_shows_the_polite_timer_reset_and_finish(learner):
     client = signed_in(learner)
     client.post(f"/labs/{ECHO}/start/")
