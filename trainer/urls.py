@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from trainer.bank.views import media_file
+from trainer.bank.views import media_dicom_image, media_file
 from trainer.core.api import MeView
 from trainer.courses import api as courses_api
 from trainer.exams import api as exams_api
@@ -57,6 +57,7 @@ urlpatterns = [
     path("courses/", include("trainer.courses.urls")),
     path("bank/", include("trainer.bank.urls")),
     path("media/bank/<str:name>", media_file, name="bank-media"),
+    path("media/bank/<str:name>/image.png", media_dicom_image, name="bank-media-dicom"),
     path("lti/", include("trainer.lti.urls")),
     path("admin/", admin.site.urls),
     path("nodes/", include("labs.nodes.urls")),

@@ -7,7 +7,7 @@ import contextlib
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 from PIL import Image
@@ -38,7 +38,7 @@ def _frame(ds: Dataset, index: int) -> np.ndarray:
     return np.asarray(pixel_array(ds, index=index))
 
 
-def render_png(path: Path, *, size: int = 256) -> bytes:
+def render_png(path: Path | BinaryIO, *, size: int = 256) -> bytes:
     """The first frame as a PNG at most ``size`` pixels wide/high, windowed like a viewer would."""
     try:
         ds = dcmread(path)
@@ -90,7 +90,7 @@ class TagRow:
     value: str
 
 
-def tag_dump(path: Path) -> list[TagRow]:
+def tag_dump(path: Path | BinaryIO) -> list[TagRow]:
     """Every data element (file meta first, sequences indented), values shortened for display."""
     ds = dcmread(path, defer_size=4096)
     rows: list[TagRow] = []

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -295,7 +296,7 @@ def instance_thumbnail(request: HttpRequest, node: Node, instance_id: int) -> Ht
 @require_safe
 def association_log(request: HttpRequest, node: Node) -> HttpResponse:
     logs = selectors.node_associations(node)
-    return render(request, "nodes/log.html", _context(request, node, "log", logs=logs))
+    return render(request, "nodes/log.html", _context(request, node, "log", logs=logs, keep=settings.NODE_LOG_KEEP))
 
 
 @node_view

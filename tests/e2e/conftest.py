@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Request, Route, sync_playwright
 
+from tests.labs.fixtures import node_settings, nodehost  # noqa: F401 - fixtures for the lab journeys
 from tests.trainer.exams.conftest import make_blueprint
 from tests.trainer.practice.conftest import single_item
 from trainer.bank.services import bank_import, blueprints_load, tracks_load

@@ -113,6 +113,7 @@ def _build_world() -> World:
         "api:exam-submit": {"pk": active.pk},
         "api:exam-report": {"pk": done.pk},
         "bank-media": {"name": "0" * 64 + ".png"},
+        "bank-media-dicom": {"name": "0" * 32 + ".dcm"},
         "labs:detail": {"slug": "verify-connectivity-echo"},
         "labs:start": {"slug": "verify-connectivity-echo"},
         "labs:check": {"attempt_id": lab_attempt.pk},
@@ -376,6 +377,7 @@ MATRIX: dict[str, tuple[str, dict[str, set[int]]]] = {
     "bank:blueprints": ("get", INSTRUCTORS),
     "bank:blueprint-edit": ("get", INSTRUCTORS),
     "bank-media": ("get", expect(302, 404, 404, 404, 404)),  # signed-in only; no such file
+    "bank-media-dicom": ("get", expect(302, 404, 404, 404, 404)),  # signed-in only; no such file
     "api:bank:items": ("get", API_INSTRUCTORS),
     "api:bank:item-create": ("post", API_INSTRUCTORS_POST),
     "api:bank:item": ("get", API_INSTRUCTORS),
@@ -387,6 +389,7 @@ MATRIX: dict[str, tuple[str, dict[str, set[int]]]] = {
     "api:bank:item-review-decide": ("post", API_INSTRUCTORS_POST),
     "api:bank:item-versions": ("get", API_INSTRUCTORS),
     "api:bank:item-history": ("get", API_INSTRUCTORS),
+    "api:bank:media-upload": ("post", API_INSTRUCTORS_POST),  # no file: 400
     "api:bank:lint": ("get", API_INSTRUCTORS),
     "api:bank:stats": ("get", API_INSTRUCTORS),
     "api:bank:import": ("post", API_INSTRUCTORS_POST),

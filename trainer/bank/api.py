@@ -3,14 +3,16 @@ calling the same services and selectors as the authoring pages. Learners get 403
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from django.http import Http404, HttpResponse
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from pydantic import ValidationError as PydanticValidationError
 from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPartParser
@@ -26,10 +28,13 @@ from trainer.bank.models import Blueprint, CognitiveLevel, Difficulty, Item, Ite
 from trainer.bank.schema import ImportFailed, ItemIn, Problem
 from trainer.bank.scoring import InvalidResponse
 from trainer.bank.selectors import (
+    BLIND_FIRST,
+    DICOM_SUFFIX,
     bank_lint,
     bank_stats,
     item_for_authoring,
     item_history,
+    item_key_hidden,
     item_to_schema,
     item_versions,
     items_as_schema,
@@ -45,9 +50,10 @@ from trainer.bank.services import (
     item_retire,
     item_review_answer,
     item_review_decide,
-    item_set_status,
     item_submit,
+    item_to_draft,
     item_update,
+    media_store,
 )
 from trainer.core.permissions import IsInstructor
 
@@ -55,6 +61,11 @@ TAG = ["bank"]
 
 
 class BankApi(APIView):
+    """The shared door of every bank endpoint: instructors only; input checked by a serializer (``valid``); the
+    item loaded by external id (``item``; 404); what a service refuses — ``AuthoringError``, ``InvalidResponse``,
+    ``ImportFailed``, an item that does not validate — answered with a 400 naming the problem
+    (``handle_exception``), so an endpoint is the call to its service and nothing else."""
+
     permission_classes = [IsAuthenticated, IsInstructor]
 
     def user(self, request: Request) -> User:
@@ -66,6 +77,37 @@ class BankApi(APIView):
             return item_for_authoring(external_id=external_id)
         except Item.DoesNotExist:
             raise Http404("No such item.") from None
+
+    def item_with_key(self, request: Request, external_id: str) -> Item:
+        """The item, for a response that shows its key: refused (403) to a reviewer who has not answered it
+        blind yet."""
+        item = self.item(external_id)
+        if item_key_hidden(item=item, user=self.user(request)):
+            raise PermissionDenied(BLIND_FIRST)
+        return item
+
+    def valid(self, serializer: type[serializers.Serializer[Any]], data: Any) -> dict[str, Any]:
+        """The validated input (DRF answers 400 with the field errors otherwise)."""
+        given = serializer(data=data)
+        given.is_valid(raise_exception=True)
+        return dict(given.validated_data)
+
+    def item_changed(
+        self, request: Request, external_id: str, change: Callable[[Item, User], object], *, reveal: bool = False
+    ) -> Response:
+        """Load the item, let a service change it, answer with the item as it now is."""
+        item = self.item_with_key(request, external_id) if reveal else self.item(external_id)
+        change(item, self.user(request))
+        return Response(_item_out(self.item(external_id)))
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, AuthoringError | InvalidResponse):
+            return _error(str(exc))
+        if isinstance(exc, ImportFailed):
+            return Response(
+                {"detail": exc.summary, "problems": _problems(exc.problems)}, status=status.HTTP_400_BAD_REQUEST
+            )
+        return super().handle_exception(exc)
 
 
 def _problems(problems: list[Problem]) -> list[dict[str, Any]]:
@@ -198,19 +240,13 @@ def _item_out(item: Item) -> Any:
     ).data
 
 
-def _item_in(data: dict[str, Any], *, external_id: str) -> ItemIn | Response:
+def _item_in(data: dict[str, Any], *, external_id: str) -> ItemIn:
+    """The canonical item; a model rule it breaks is a located problem (400)."""
     try:
         return ItemIn.model_validate({**data, "id": external_id})
     except PydanticValidationError as exc:
-        return Response(
-            {
-                "problems": [
-                    {"where": ".".join(str(p) for p in e["loc"]), "line": None, "message": e["msg"]}
-                    for e in exc.errors()
-                ]
-            },
-            status=status.HTTP_400_BAD_REQUEST,
-        )
+        problems = [Problem(".".join(str(p) for p in e["loc"]), e["msg"]) for e in exc.errors()]
+        raise ImportFailed(problems, summary=f"{len(problems)} problem(s) in the item") from None
 
 
 PROBLEMS_RESPONSE = inline_serializer(
@@ -234,6 +270,16 @@ PROBLEMS_RESPONSE = inline_serializer(
 # ------------------------------------------------------------------------------------------------------ items
 
 
+_View = TypeVar("_View", bound=Callable[..., Any])
+
+
+def changes_item(summary: str, request: Any = None) -> Callable[[_View], _View]:
+    """The schema of an endpoint that changes an item and answers with it (or with the problems)."""
+    return extend_schema(
+        tags=TAG, summary=summary, request=request, responses={200: ItemOutputSerializer, 400: PROBLEMS_RESPONSE}
+    )
+
+
 class ItemListApi(BankApi):
     @extend_schema(
         tags=TAG,
@@ -242,9 +288,8 @@ class ItemListApi(BankApi):
         responses=ItemSummarySerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        filters = ItemListFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        qs = items_search(**{k: str(v or "") for k, v in filters.validated_data.items()})
+        filters = self.valid(ItemListFilterSerializer, request.query_params)
+        qs = items_search(**{k: str(v or "") for k, v in filters.items()})
         paginator = LimitOffsetPagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(ItemSummarySerializer(page, many=True).data)
@@ -258,15 +303,8 @@ class ItemCreateApi(BankApi):
         responses={201: ItemOutputSerializer, 400: PROBLEMS_RESPONSE},
     )
     def post(self, request: Request) -> Response:
-        given = ItemCreateInputSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
-        data = _item_in(dict(given.validated_data), external_id=given.validated_data["id"])
-        if isinstance(data, Response):
-            return data
-        try:
-            item = item_create(data=data, by=self.user(request))
-        except AuthoringError as exc:
-            return _error(str(exc))
+        given = self.valid(ItemCreateInputSerializer, request.data)
+        item = item_create(data=_item_in(given, external_id=given["id"]), by=self.user(request))
         return Response(_item_out(self.item(item.external_id)), status=status.HTTP_201_CREATED)
 
 
@@ -275,28 +313,19 @@ class ItemDetailApi(BankApi):
         tags=TAG, summary="An item: current content, metadata and review history", responses=ItemOutputSerializer
     )
     def get(self, request: Request, external_id: str) -> Response:
-        return Response(_item_out(self.item(external_id)))
+        return Response(_item_out(self.item_with_key(request, external_id)))
 
 
 class ItemUpdateApi(BankApi):
-    @extend_schema(
-        tags=TAG,
-        summary="Edit an item (a new version once learners have seen the current one)",
-        request=ItemContentSerializer,
-        responses={200: ItemOutputSerializer, 400: PROBLEMS_RESPONSE},
-    )
+    @changes_item("Edit an item (a new version once learners have seen the current one)", ItemContentSerializer)
     def post(self, request: Request, external_id: str) -> Response:
-        item = self.item(external_id)
-        given = ItemContentSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
-        data = _item_in(dict(given.validated_data), external_id=item.external_id)
-        if isinstance(data, Response):
-            return data
-        try:
-            item_update(item=item, data=data, by=self.user(request))
-        except AuthoringError as exc:
-            return _error(str(exc))
-        return Response(_item_out(self.item(external_id)))
+        data = self.valid(ItemContentSerializer, request.data)
+        return self.item_changed(
+            request,
+            external_id,
+            lambda item, user: item_update(item=item, data=_item_in(data, external_id=item.external_id), by=user),
+            reveal=True,
+        )
 
 
 class NotesSerializer(serializers.Serializer[Any]):
@@ -304,57 +333,25 @@ class NotesSerializer(serializers.Serializer[Any]):
 
 
 class ItemSubmitApi(BankApi):
-    @extend_schema(
-        tags=TAG,
-        summary="Submit a draft for review (the linter's errors must be fixed first)",
-        request=None,
-        responses={200: ItemOutputSerializer, 400: PROBLEMS_RESPONSE},
-    )
+    @changes_item("Submit a draft for review (the linter's errors must be fixed first)")
     def post(self, request: Request, external_id: str) -> Response:
-        item = self.item(external_id)
-        try:
-            item_submit(item=item, by=self.user(request))
-        except (AuthoringError, ValueError) as exc:
-            return _error(str(exc))
-        return Response(_item_out(self.item(external_id)))
+        return self.item_changed(request, external_id, lambda item, user: item_submit(item=item, by=user))
 
 
 class ItemReturnToDraftApi(BankApi):
-    @extend_schema(
-        tags=TAG,
-        summary="Take an item back to draft (from review, published or retired)",
-        request=NotesSerializer,
-        responses={200: ItemOutputSerializer, 400: PROBLEMS_RESPONSE},
-    )
+    @changes_item("Take an item back to draft (from review, published or retired)", NotesSerializer)
     def post(self, request: Request, external_id: str) -> Response:
-        item = self.item(external_id)
-        given = NotesSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
-        try:
-            item_set_status(
-                item=item, status=ItemStatus.DRAFT, by=self.user(request), notes=given.validated_data["notes"]
-            )
-        except ValueError as exc:
-            return _error(str(exc))
-        return Response(_item_out(self.item(external_id)))
+        notes = self.valid(NotesSerializer, request.data)["notes"]
+        return self.item_changed(
+            request, external_id, lambda item, user: item_to_draft(item=item, by=user, notes=notes)
+        )
 
 
 class ItemRetireApi(BankApi):
-    @extend_schema(
-        tags=TAG,
-        summary="Retire an item (it stays, with its versions and history)",
-        request=NotesSerializer,
-        responses={200: ItemOutputSerializer, 400: PROBLEMS_RESPONSE},
-    )
+    @changes_item("Retire an item (it stays, with its versions and history)", NotesSerializer)
     def post(self, request: Request, external_id: str) -> Response:
-        item = self.item(external_id)
-        given = NotesSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
-        try:
-            item_retire(item=item, by=self.user(request), notes=given.validated_data["notes"])
-        except ValueError as exc:
-            return _error(str(exc))
-        return Response(_item_out(self.item(external_id)))
+        notes = self.valid(NotesSerializer, request.data)["notes"]
+        return self.item_changed(request, external_id, lambda item, user: item_retire(item=item, by=user, notes=notes))
 
 
 class ReviewAnswerInputSerializer(serializers.Serializer[Any]):
@@ -377,16 +374,10 @@ class ItemReviewAnswerApi(BankApi):
         responses={201: ReviewAnswerOutputSerializer, 400: PROBLEMS_RESPONSE},
     )
     def post(self, request: Request, external_id: str) -> Response:
-        item = self.item(external_id)
-        given = ReviewAnswerInputSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
-        raw = given.validated_data["response"]
+        raw = self.valid(ReviewAnswerInputSerializer, request.data)["response"]
         if not isinstance(raw, dict):
             return _error('the response is a JSON object, e.g. {"choice": "b"}')
-        try:
-            event = item_review_answer(item=item, reviewer=self.user(request), raw=raw)
-        except (AuthoringError, InvalidResponse) as exc:
-            return _error(str(exc))
+        event = item_review_answer(item=self.item(external_id), reviewer=self.user(request), raw=raw)
         assert event.version is not None
         return Response(
             {"version": event.version.number, "blind_answer": event.blind_answer}, status=status.HTTP_201_CREATED
@@ -399,21 +390,15 @@ class ReviewDecideInputSerializer(serializers.Serializer[Any]):
 
 
 class ItemReviewDecideApi(BankApi):
-    @extend_schema(
-        tags=TAG,
-        summary="Review step 2: accept (publish), return to the author, or retire — after the blind answer",
-        request=ReviewDecideInputSerializer,
-        responses={200: ItemOutputSerializer, 400: PROBLEMS_RESPONSE},
+    @changes_item(
+        "Review step 2: accept (publish), return to the author, or retire — after the blind answer",
+        ReviewDecideInputSerializer,
     )
     def post(self, request: Request, external_id: str) -> Response:
-        item = self.item(external_id)
-        given = ReviewDecideInputSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
-        try:
-            item_review_decide(item=item, reviewer=self.user(request), **given.validated_data)
-        except AuthoringError as exc:
-            return _error(str(exc))
-        return Response(_item_out(self.item(external_id)))
+        given = self.valid(ReviewDecideInputSerializer, request.data)
+        return self.item_changed(
+            request, external_id, lambda item, user: item_review_decide(item=item, reviewer=user, **given)
+        )
 
 
 class VersionSerializer(serializers.Serializer[Any]):
@@ -435,7 +420,7 @@ class VersionSerializer(serializers.Serializer[Any]):
 class ItemVersionListApi(BankApi):
     @extend_schema(tags=TAG, summary="Every version of an item, newest first", responses=VersionSerializer(many=True))
     def get(self, request: Request, external_id: str) -> Response:
-        return Response(VersionSerializer(item_versions(self.item(external_id)), many=True).data)
+        return Response(VersionSerializer(item_versions(self.item_with_key(request, external_id)), many=True).data)
 
 
 class HistoryEventSerializer(serializers.Serializer[Any]):
@@ -451,7 +436,39 @@ class HistoryEventSerializer(serializers.Serializer[Any]):
 class ItemHistoryApi(BankApi):
     @extend_schema(tags=TAG, summary="An item's review and edit history", responses=HistoryEventSerializer(many=True))
     def get(self, request: Request, external_id: str) -> Response:
-        return Response(HistoryEventSerializer(item_history(self.item(external_id)), many=True).data)
+        return Response(HistoryEventSerializer(item_history(self.item_with_key(request, external_id)), many=True).data)
+
+
+# ------------------------------------------------------------------------------------------------------ media
+
+
+class MediaUploadInputSerializer(serializers.Serializer[Any]):
+    file = serializers.FileField(
+        help_text="An image (PNG, JPEG, GIF, WebP; at most 2 MiB) or a de-identified DICOM Part 10 file (8 MiB)."
+    )
+
+
+class MediaUploadOutputSerializer(serializers.Serializer[Any]):
+    file = serializers.CharField(help_text="The stored name, made from the content: put it in an item's `media`.")
+    dicom = serializers.BooleanField(help_text='A DICOM object: show it with `render: "image"` or `"dump"`.')
+    url = serializers.CharField()
+
+
+class MediaUploadApi(BankApi):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        tags=TAG,
+        summary="Upload an exhibit (image or DICOM object); then list it in an item's media",
+        request={"multipart/form-data": MediaUploadInputSerializer},
+        responses={201: MediaUploadOutputSerializer, 400: PROBLEMS_RESPONSE},
+    )
+    def post(self, request: Request) -> Response:
+        name = media_store(upload=self.valid(MediaUploadInputSerializer, request.data)["file"])
+        return Response(
+            {"file": name, "dicom": name.endswith(DICOM_SUFFIX), "url": reverse("bank-media", args=[name])},
+            status=status.HTTP_201_CREATED,
+        )
 
 
 # -------------------------------------------------------------------------------------------- lint and stats
@@ -549,29 +566,14 @@ class ImportApi(BankApi):
         responses={200: ImportReportSerializer, 400: PROBLEMS_RESPONSE},
     )
     def post(self, request: Request) -> Response:
-        given = ImportInputSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
-        text = given.validated_data.get("text")
+        given = self.valid(ImportInputSerializer, request.data)
+        text = given.get("text")
         if text is None:
             try:
-                text = given.validated_data["file"].read().decode("utf-8-sig")
+                text = given["file"].read().decode("utf-8-sig")
             except UnicodeDecodeError:
                 return _error("the file is not UTF-8 text")
-        try:
-            report = bank_import_text(
-                text=text,
-                fmt=given.validated_data["format"],
-                by=self.user(request),
-                dry_run=given.validated_data["dry_run"],
-            )
-        except ImportFailed as exc:
-            return Response(
-                {
-                    "detail": f"{len(exc.problems)} problem(s); nothing was imported",
-                    "problems": _problems(exc.problems),
-                },
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+        report = bank_import_text(text=text, fmt=given["format"], by=self.user(request), dry_run=given["dry_run"])
         return Response(
             {
                 "created": report.created,
@@ -615,18 +617,16 @@ class ExportApi(BankApi):
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
     )
     def get(self, request: Request) -> HttpResponse:
-        given = ExportFilterSerializer(
-            data={
-                "format": request.query_params.get("format", "native"),
-                "status": request.query_params.getlist("status"),
-            }
+        given = self.valid(
+            ExportFilterSerializer,
+            {"format": request.query_params.get("format", "native"), "status": request.query_params.getlist("status")},
         )
-        given.is_valid(raise_exception=True)
-        fmt = get_format(given.validated_data["format"])
-        qs = items_for_export()
-        if given.validated_data.get("status"):
-            qs = qs.filter(status__in=list(given.validated_data["status"]))
-        response = HttpResponse(fmt.dump(items_as_schema(qs)), content_type="application/octet-stream; charset=utf-8")
+        fmt = get_format(given["format"])
+        qs = items_for_export(user=self.user(request))  # not the items this user is to review blind
+        if given.get("status"):
+            qs = qs.filter(status__in=list(given["status"]))
+        written = fmt.write(items_as_schema(qs))  # bytes: QTI is a zip
+        response = HttpResponse(written.data, content_type="application/octet-stream")
         response["Content-Disposition"] = f'attachment; filename="pacs-trainer-bank.{fmt.extension}"'
         return response
 
@@ -681,19 +681,14 @@ class BlueprintUpdateApi(BankApi):
             blueprint = _blueprints().get(code=code)
         except Blueprint.DoesNotExist:
             raise Http404("No such blueprint.") from None
-        given = BlueprintUpdateInputSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
-        d = given.validated_data
-        try:
-            blueprint_update(
-                blueprint=blueprint,
-                name=d["name"],
-                time_limit_minutes=d["time_limit_minutes"],
-                pilot_items=d["pilot_items"],
-                pass_mark_percent=d["pass_mark_percent"],
-                source_note=d["source_note"],
-                counts=dict(d["domains"]),
-            )
-        except AuthoringError as exc:
-            return _error(str(exc))
+        d = self.valid(BlueprintUpdateInputSerializer, request.data)
+        blueprint_update(
+            blueprint=blueprint,
+            name=d["name"],
+            time_limit_minutes=d["time_limit_minutes"],
+            pilot_items=d["pilot_items"],
+            pass_mark_percent=d["pass_mark_percent"],
+            source_note=d["source_note"],
+            counts=dict(d["domains"]),
+        )
         return Response(BlueprintOutputSerializer(_blueprints().get(pk=blueprint.pk)).data)

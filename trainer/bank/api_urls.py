@@ -16,6 +16,7 @@ urlpatterns = [
     path("items/<slug:external_id>/review/decide/", api.ItemReviewDecideApi.as_view(), name="item-review-decide"),
     path("items/<slug:external_id>/versions/", api.ItemVersionListApi.as_view(), name="item-versions"),
     path("items/<slug:external_id>/history/", api.ItemHistoryApi.as_view(), name="item-history"),
+    path("media/", api.MediaUploadApi.as_view(), name="media-upload"),
     path("lint/", api.LintApi.as_view(), name="lint"),
     path("stats/", api.StatsApi.as_view(), name="stats"),
     path("import/", api.ImportApi.as_view(), name="import"),

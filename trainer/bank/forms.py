@@ -89,12 +89,22 @@ class ItemForm(forms.Form):
     difficulty = forms.ChoiceField(choices=Difficulty.choices, initial=Difficulty.MEDIUM)
     level = forms.ChoiceField(choices=CognitiveLevel.choices, initial=CognitiveLevel.RECALL)
     keep_media = forms.MultipleChoiceField(
-        required=False, label="Images", widget=forms.CheckboxSelectMultiple, help_text="Untick to remove."
+        required=False, label="Exhibits", widget=forms.CheckboxSelectMultiple, help_text="Untick to remove."
     )
-    image = forms.ImageField(
-        required=False, label="Add an image", help_text="PNG, JPEG, GIF or WebP, at most 2 MiB; shown below the stem."
+    image = forms.FileField(
+        required=False,
+        label="Add an image or a DICOM object",
+        help_text="PNG, JPEG, GIF or WebP (at most 2 MiB), or a de-identified DICOM file (at most 8 MiB); "
+        "shown with the stem.",
     )
-    image_alt = forms.CharField(required=False, max_length=300, label="Image description (alt text)")
+    dicom_render = forms.ChoiceField(
+        choices=[("image", "as an image"), ("dump", "as a tag dump")],
+        initial="image",
+        required=False,
+        label="Show a DICOM object",
+        help_text="Its first frame with its own window, or its data elements listed.",
+    )
+    image_alt = forms.CharField(required=False, max_length=300, label="Description (alt text)")
 
     def __init__(self, *args: Any, item: Item | None = None, media: list[dict[str, Any]] | None = None, **kw: Any):
         super().__init__(*args, **kw)
@@ -105,7 +115,9 @@ class ItemForm(forms.Form):
             field.choices = groups
         keep = self.fields["keep_media"]
         assert isinstance(keep, forms.MultipleChoiceField)
-        keep.choices = [(m["file"], f"{m['file']} — {m.get('alt') or 'no description'}") for m in media or []]
+        keep.choices = [
+            (m["file"], f"{m['file']} — {m.get('alt') or m.get('render', 'no description')}") for m in media or []
+        ]
         if item is not None:
             self.fields["external_id"].disabled = True
 
@@ -115,7 +127,10 @@ class ItemForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("image") and not (data.get("image_alt") or "").strip():
+        data["dicom_render"] = data.get("dicom_render") or "image"
+        upload = data.get("image")
+        dump = data["dicom_render"] == "dump" and str(getattr(upload, "name", "")).lower().endswith(".dcm")
+        if upload and not dump and not (data.get("image_alt") or "").strip():
             self.add_error("image_alt", "Describe the image for learners who cannot see it.")
         return data
 

@@ -14,13 +14,15 @@ seed only picks which subjects; the same seed picks the same ones.
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from itertools import combinations
+from typing import Any
 
 from pydicom.datadict import DicomDictionary  # type: ignore[attr-defined]  # re-exported from _dicom_dict
 from pydicom.uid import UID_dictionary  # type: ignore[attr-defined]  # re-exported from _uid_dict
@@ -248,6 +250,15 @@ def _clean(item: ItemIn) -> bool:
     return not lint_item(item)
 
 
+def _first_clean(sets: Iterator[list[int]], pool: Sequence[Any], build: Callable[[list[Any]], ItemIn]) -> ItemIn | None:
+    """The first item built from a distractor set (indexes into ``pool``) that the linter finds nothing in."""
+    for chosen in sets:
+        item = build([pool[i] for i in chosen])
+        if _clean(item):
+            return item
+    return None
+
+
 def _distractor_sets(candidates: list[int], rng: random.Random, size: int = 3) -> Iterator[list[int]]:
     """Sets of distractor indexes: the nearest first, then other combinations of the candidates, shuffled by the
     item's own random source."""
@@ -265,6 +276,17 @@ def _difficulty(attr: Attribute) -> str:
     return "medium" if attr.tag >> 16 in COMMON_GROUPS else "hard"
 
 
+def _tag_question(attr: Attribute, rng: random.Random) -> dict[str, Any]:
+    """What the tag ↔ attribute families share: the dictionary reference, domains, tags, difficulty."""
+    return {
+        "references": [REF_DICTIONARY],
+        "domains": DOMAINS_DATA_MODEL,
+        "tags": ["data-dictionary", "tags"],
+        "difficulty": _difficulty(attr),
+        "rng": rng,
+    }
+
+
 def family_tag(index: int) -> ItemIn | None:
     """Which tag holds <name>? Distractors: tags of neighbouring attributes (same group where possible)."""
     pool = attributes()
@@ -273,9 +295,9 @@ def family_tag(index: int) -> ItemIn | None:
     nearest = _neighbours(pool, index, 8)
     same_group = [i for i in nearest if pool[i].tag >> 16 == attr.tag >> 16]
     near = same_group if len(same_group) >= 3 else nearest
-    for chosen in _distractor_sets(near, rng):
-        others = [pool[i] for i in chosen]
-        item = _item(
+
+    def build(others: list[Any]) -> ItemIn:
+        return _item(
             family="tag",
             subject=attr.subject,
             stem=f"Which data element tag holds the attribute **{attr.name}** (keyword `{attr.keyword}`)?",
@@ -291,15 +313,10 @@ def family_tag(index: int) -> ItemIn | None:
                 f"with VR {attr.vr} and VM {attr.vm}. The other tags are neighbours in the registry that hold "
                 "other attributes."
             ),
-            references=[REF_DICTIONARY],
-            domains=DOMAINS_DATA_MODEL,
-            tags=["data-dictionary", "tags"],
-            difficulty=_difficulty(attr),
-            rng=rng,
+            **_tag_question(attr, rng),
         )
-        if _clean(item):
-            return item
-    return None
+
+    return _first_clean(_distractor_sets(near, rng), pool, build)
 
 
 def family_attribute(index: int) -> ItemIn | None:
@@ -308,9 +325,9 @@ def family_attribute(index: int) -> ItemIn | None:
     attr = pool[index]
     rng = random.Random(f"attribute:{attr.subject}")  # noqa: S311 - item layout, not security
     near = _neighbours(pool, index, 8)
-    for chosen in _distractor_sets(near, rng):
-        others = [pool[i] for i in chosen]
-        item = _item(
+
+    def build(others: list[Any]) -> ItemIn:
+        return _item(
             family="attribute",
             subject=attr.subject,
             stem=f"Which attribute does the data element tag **{attr.tag_text}** hold?",
@@ -322,15 +339,10 @@ def family_attribute(index: int) -> ItemIn | None:
                 f"PS3.6 Table 6-1 registers tag {attr.tag_text} as {attr.name} (keyword `{attr.keyword}`, "
                 f"VR {attr.vr}, VM {attr.vm}). The other attributes sit at neighbouring tags."
             ),
-            references=[REF_DICTIONARY],
-            domains=DOMAINS_DATA_MODEL,
-            tags=["data-dictionary", "tags"],
-            difficulty=_difficulty(attr),
-            rng=rng,
+            **_tag_question(attr, rng),
         )
-        if _clean(item):
-            return item
-    return None
+
+    return _first_clean(_distractor_sets(near, rng), pool, build)
 
 
 def family_vr(index: int) -> ItemIn | None:
@@ -342,9 +354,9 @@ def family_vr(index: int) -> ItemIn | None:
         return None
     rng = random.Random(f"vr:{attr.subject}")  # noqa: S311 - item layout, not security
     confusable = list(VR_CONFUSABLE[attr.vr])
-    for chosen in _distractor_sets(list(range(len(confusable))), rng):
-        others = [confusable[i] for i in chosen]
-        item = _item(
+
+    def build(others: list[Any]) -> ItemIn:
+        return _item(
             family="vr",
             subject=attr.subject,
             stem=f"What is the value representation (VR) of the attribute **{attr.name}** (keyword `{attr.keyword}`)?",
@@ -365,88 +377,104 @@ def family_vr(index: int) -> ItemIn | None:
             difficulty=_difficulty(attr),
             rng=rng,
         )
-        if _clean(item):
-            return item
-    return None
+
+    return _first_clean(_distractor_sets(list(range(len(confusable))), rng), confusable, build)
 
 
 def _uid_note(u: Uid) -> str:
     return f" ({u.info})" if u.info else ""
 
 
-def family_ts_name(index: int) -> ItemIn | None:
-    """Which transfer syntax has UID <uid>? Distractors: sibling transfer syntaxes (neighbouring UIDs)."""
-    pool = uids("Transfer Syntax")
-    ts = pool[index]
-    rng = random.Random(f"ts-name:{ts.subject}")  # noqa: S311 - item layout, not security
-    for chosen in _distractor_sets(_neighbours(pool, index, 6), rng):
-        others = [pool[i] for i in chosen]
-        item = _item(
+@dataclass(frozen=True)
+class UidQuestion:
+    """How a family asks about a UID registry entry (transfer syntax or SOP class) and writes its options: one
+    builder serves every UID family, the entries' neighbours in the registry being the distractors."""
+
+    family: str
+    kind: str  # the UID registry's type: "Transfer Syntax", "SOP Class"
+    stem: Callable[[Uid], str]
+    option: Callable[[Uid], str]  # what an option shows of an entry
+    key_why: Callable[[Uid], str]
+    other_why: Callable[[Uid], str]
+    rationale: Callable[[Uid], str]
+    domains: list[dict[str, str]]
+    tags: list[str]
+    difficulty: str
+
+
+def _uid_item(question: UidQuestion, index: int) -> ItemIn | None:
+    pool = uids(question.kind)
+    entry = pool[index]
+    rng = random.Random(f"{question.family}:{entry.subject}")  # noqa: S311 - item layout, not security
+
+    def build(others: list[Any]) -> ItemIn:
+        return _item(
+            family=question.family,
+            subject=entry.subject,
+            stem=question.stem(entry),
+            key=Choice(question.option(entry), question.key_why(entry)),
+            distractors=[Choice(question.option(o), question.other_why(o)) for o in others],
+            rationale=question.rationale(entry),
+            references=[REF_UIDS],
+            domains=question.domains,
+            tags=question.tags,
+            difficulty=question.difficulty,
+            rng=rng,
+        )
+
+    return _first_clean(_distractor_sets(_neighbours(pool, index, 6), rng), pool, build)
+
+
+def _uid_code(u: Uid) -> str:
+    return f"`{u.uid}`"
+
+
+_ts_question = functools.partial(  # what both transfer-syntax families share
+    UidQuestion,
+    kind="Transfer Syntax",
+    key_why=lambda u: f"`{u.uid}` is {u.name}{_uid_note(u)}.",
+    domains=DOMAINS_ENCODING,
+    tags=["transfer-syntax", "uid"],
+)
+
+UID_QUESTIONS = {
+    q.family: q
+    for q in (
+        _ts_question(  # Which transfer syntax has UID <uid>?
             family="ts-name",
-            subject=ts.subject,
-            stem=f"Which transfer syntax has the UID `{ts.uid}`?",
-            key=Choice(ts.name, f"`{ts.uid}` is {ts.name}{_uid_note(ts)}."),
-            distractors=[Choice(o.name, f"{o.name} has the UID `{o.uid}`.") for o in others],
-            rationale=f"PS3.6 Table A-1 lists `{ts.uid}` as the transfer syntax {ts.name}{_uid_note(ts)}.",
-            references=[REF_UIDS],
-            domains=DOMAINS_ENCODING,
-            tags=["transfer-syntax", "uid"],
+            stem=lambda u: f"Which transfer syntax has the UID `{u.uid}`?",
+            option=lambda u: u.name,
+            other_why=lambda u: f"{u.name} has the UID `{u.uid}`.",
+            rationale=lambda u: f"PS3.6 Table A-1 lists `{u.uid}` as the transfer syntax {u.name}{_uid_note(u)}.",
             difficulty="medium",
-            rng=rng,
-        )
-        if _clean(item):
-            return item
-    return None
-
-
-def family_ts_uid(index: int) -> ItemIn | None:
-    """What is the UID of the transfer syntax <name>? Distractors: UIDs of sibling transfer syntaxes."""
-    pool = uids("Transfer Syntax")
-    ts = pool[index]
-    rng = random.Random(f"ts-uid:{ts.subject}")  # noqa: S311 - item layout, not security
-    for chosen in _distractor_sets(_neighbours(pool, index, 6), rng):
-        others = [pool[i] for i in chosen]
-        item = _item(
+        ),
+        _ts_question(  # What is the UID of the transfer syntax <name>?
             family="ts-uid",
-            subject=ts.subject,
-            stem=f"What is the UID of the transfer syntax **{ts.name}**?",
-            key=Choice(f"`{ts.uid}`", f"`{ts.uid}` is {ts.name}{_uid_note(ts)}."),
-            distractors=[Choice(f"`{o.uid}`", f"`{o.uid}` is {o.name}.") for o in others],
-            rationale=f"PS3.6 Table A-1 lists the transfer syntax {ts.name} with the UID `{ts.uid}`.",
-            references=[REF_UIDS],
-            domains=DOMAINS_ENCODING,
-            tags=["transfer-syntax", "uid"],
+            stem=lambda u: f"What is the UID of the transfer syntax **{u.name}**?",
+            option=_uid_code,
+            other_why=lambda u: f"`{u.uid}` is {u.name}.",
+            rationale=lambda u: f"PS3.6 Table A-1 lists the transfer syntax {u.name} with the UID `{u.uid}`.",
             difficulty="hard",
-            rng=rng,
-        )
-        if _clean(item):
-            return item
-    return None
-
-
-def family_sop_uid(index: int) -> ItemIn | None:
-    """What is the UID of the SOP class <name>? Distractors: UIDs of SOP classes registered next to it."""
-    pool = uids("SOP Class")
-    sop = pool[index]
-    rng = random.Random(f"sop-uid:{sop.subject}")  # noqa: S311 - item layout, not security
-    for chosen in _distractor_sets(_neighbours(pool, index, 6), rng):
-        others = [pool[i] for i in chosen]
-        item = _item(
+        ),
+        UidQuestion(  # What is the UID of the SOP class <name>?
             family="sop-uid",
-            subject=sop.subject,
-            stem=f"Which UID identifies the SOP class **{sop.name}**?",
-            key=Choice(f"`{sop.uid}`", f"`{sop.uid}` is {sop.name}."),
-            distractors=[Choice(f"`{o.uid}`", f"`{o.uid}` is {o.name}.") for o in others],
-            rationale=f"PS3.6 Table A-1 lists the SOP class {sop.name} with the UID `{sop.uid}`.",
-            references=[REF_UIDS],
+            kind="SOP Class",
+            stem=lambda u: f"Which UID identifies the SOP class **{u.name}**?",
+            option=_uid_code,
+            key_why=lambda u: f"`{u.uid}` is {u.name}.",
+            other_why=lambda u: f"`{u.uid}` is {u.name}.",
+            rationale=lambda u: f"PS3.6 Table A-1 lists the SOP class {u.name} with the UID `{u.uid}`.",
             domains=DOMAINS_DATA_MODEL,
             tags=["sop-class", "uid"],
             difficulty="hard",
-            rng=rng,
-        )
-        if _clean(item):
-            return item
-    return None
+        ),
+    )
+}
+
+
+def uid_family(family: str) -> Callable[[int], ItemIn | None]:
+    """The item maker of a UID family: ``index`` picks the entry in its registry kind."""
+    return functools.partial(_uid_item, UID_QUESTIONS[family])
 
 
 @dataclass(frozen=True)
@@ -458,27 +486,20 @@ class Family:
     inverse: str = ""  # a family whose item on the same subject would give this one's answer away
 
 
+def uid_family_entry(name: str, description: str, *, inverse: str = "") -> Family:
+    kind = UID_QUESTIONS[name].kind
+    return Family(name, description, uid_family(name), lambda: uids(kind), inverse=inverse)
+
+
 FAMILIES: dict[str, Family] = {
     f.name: f
     for f in (
         Family("tag", "Which tag holds <attribute>?", family_tag, attributes, inverse="attribute"),
         Family("attribute", "Which attribute is at (gggg,eeee)?", family_attribute, attributes, inverse="tag"),
         Family("vr", "What is the VR of <attribute>?", family_vr, attributes),
-        Family(
-            "ts-name",
-            "Which transfer syntax has UID <uid>?",
-            family_ts_name,
-            lambda: uids("Transfer Syntax"),
-            inverse="ts-uid",
-        ),
-        Family(
-            "ts-uid",
-            "What is the UID of transfer syntax <name>?",
-            family_ts_uid,
-            lambda: uids("Transfer Syntax"),
-            inverse="ts-name",
-        ),
-        Family("sop-uid", "Which UID identifies SOP class <name>?", family_sop_uid, lambda: uids("SOP Class")),
+        uid_family_entry("ts-name", "Which transfer syntax has UID <uid>?", inverse="ts-uid"),
+        uid_family_entry("ts-uid", "What is the UID of transfer syntax <name>?", inverse="ts-name"),
+        uid_family_entry("sop-uid", "Which UID identifies SOP class <name>?"),
     )
 }
 

@@ -39,22 +39,39 @@ class Choice:
 
 @dataclass(frozen=True)
 class MediaView:
+    """One exhibit shown with the stem: an image (``url``), a DICOM object rendered as an image (``url`` of its
+    PNG) or as a tag dump (``dump``, preformatted text); ``error`` when a DICOM object cannot be shown."""
+
     url: str
     alt: str
+    kind: str = "image"  # image | dicom-image | dump
+    dump: str = ""
+    error: str = ""
 
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
 
 
 def media_views(version: ItemVersion) -> tuple[MediaView, ...]:
-    """The item's images, shown with the stem (DICOM objects are not rendered here yet)."""
+    """The item's exhibits, in order: images, DICOM objects as a PNG of their first frame (``bank-media-dicom``,
+    rendered by ``imaging.render_png``) or as a tag dump (``imaging.tag_dump``)."""
     from django.urls import reverse
 
-    return tuple(
-        MediaView(reverse("bank-media", args=[m["file"]]), m.get("alt") or "")
-        for m in version.media
-        if str(m.get("file", "")).lower().endswith(IMAGE_SUFFIXES)
-    )
+    from trainer.bank.selectors import DICOM_SUFFIX, dicom_exhibit_dump
+
+    views = []
+    for m in version.media:
+        name, alt = str(m.get("file", "")), m.get("alt") or ""
+        if name.lower().endswith(IMAGE_SUFFIXES):
+            views.append(MediaView(reverse("bank-media", args=[name]), alt))
+        elif name.endswith(DICOM_SUFFIX) and m.get("render") == "dump":
+            try:
+                views.append(MediaView(reverse("bank-media", args=[name]), alt, "dump", dicom_exhibit_dump(name)))
+            except Exception:  # a missing or damaged exhibit: say so where it would be, never fail the page
+                views.append(MediaView("", alt, "dump", error=f"The DICOM exhibit {name} cannot be shown."))
+        elif name.endswith(DICOM_SUFFIX):
+            views.append(MediaView(reverse("bank-media-dicom", args=[name]), alt or "DICOM image", "dicom-image"))
+    return tuple(views)
 
 
 @dataclass(frozen=True)

@@ -52,9 +52,22 @@ class DomainRef(_Strict):
 
 
 class MediaIn(_Strict):
+    """An exhibit under ``fixtures/media/`` (or uploaded): an image, or a DICOM object (``.dcm``) shown as an image
+    (its first frame) or as a tag dump."""
+
     file: Text
     alt: str = ""
     render: Literal["image", "dump"] = "image"
+
+    @model_validator(mode="after")
+    def _dump_is_dicom(self) -> MediaIn:
+        if self.render == "dump" and not self.file.lower().endswith(".dcm"):
+            raise ValueError(f"{self.file}: only a DICOM object (.dcm) can be shown as a tag dump")
+        return self
+
+    @property
+    def dicom(self) -> bool:
+        return self.file.lower().endswith(".dcm")
 
 
 class EventIn(_Strict):
@@ -142,6 +155,7 @@ class Problem:
 
 
 class ImportFailed(Exception):
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], *, summary: str = "") -> None:
         super().__init__(f"{len(problems)} problem(s)")
         self.problems = problems
+        self.summary = summary or f"{len(problems)} problem(s); nothing was imported"

@@ -4,10 +4,12 @@ lint, review queue, history and version diffs."""
 from __future__ import annotations
 
 import difflib
+import io
 import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from django.db import connection
@@ -29,10 +31,16 @@ from trainer.bank.models import (
 from trainer.bank.schema import DomainRef, EventIn, ItemIn, MediaIn, OptionIn, PairIn, ReferenceIn
 
 
-def items_for_export() -> QuerySet[Item]:
-    return Item.objects.select_related("current_version").prefetch_related(
+def items_for_export(*, user: User | None = None) -> QuerySet[Item]:
+    """Every item for an export; for a ``user`` (the pages and the API) without the items whose key is hidden from
+    them because they are to review them blind (``item_key_hidden``). The command exports everything."""
+    qs = Item.objects.select_related("current_version").prefetch_related(
         "item_domains__domain__track", "tags", "events"
     )
+    if user is None:
+        return qs
+    in_review = Item.objects.filter(status=ItemStatus.IN_REVIEW).select_related("author")
+    return qs.exclude(pk__in=[i.pk for i in in_review if item_key_hidden(item=i, user=user)])
 
 
 def item_to_schema(item: Item) -> ItemIn:
@@ -217,6 +225,20 @@ def item_is_author(*, item: Item, user: User) -> bool:
     return item.author_id == user.pk or (bool(item.author_handle) and item.author_handle == user.username)
 
 
+def item_key_hidden(*, item: Item, user: User) -> bool:
+    """The key is hidden from ``user``: the item is in review, they are not its author, and they have not yet
+    answered its current version blind. Until then no page or API response shows them the key, the rationales,
+    older versions or the review history (they could otherwise read the answer before giving their own)."""
+    if item.status != ItemStatus.IN_REVIEW or item_is_author(item=item, user=user):
+        return False
+    return not ItemEvent.objects.filter(
+        item=item, action=ItemEvent.Action.REVIEWED, by=user, version_id=item.current_version_id
+    ).exists()
+
+
+BLIND_FIRST = "you are to review this item blind: answer it on its review page before you can see its key"
+
+
 def item_review_pending(*, item: Item, reviewer: User) -> ItemEvent | None:
     """The reviewer's blind answer to the current version, waiting for their verdict (None: not answered yet)."""
     return (
@@ -363,3 +385,52 @@ def item_versions_diff(*, old: ItemVersion, new: ItemVersion, item_type: str) ->
     """Field by field, what changed from one version to another."""
     a, b = version_text(old, item_type), version_text(new, item_type)
     return [FieldDiff(name, text_diff(a.get(name, []), b.get(name, []))) for name in dict.fromkeys([*a, *b])]
+
+
+# ------------------------------------------------------------------------------------------------------ media
+
+MEDIA_DIR = "bank-media"  # uploaded media, under the default storage, named by their content
+MEDIA_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.(png|jpg|jpeg|gif|webp|dcm)$")
+DICOM_SUFFIX = ".dcm"
+
+
+def media_read(name: str) -> bytes | None:
+    """A media file's bytes by its name: uploaded ones from the default storage, bundled ones from
+    ``fixtures/media/`` (None: no such file, or not a valid media name)."""
+    from django.conf import settings
+    from django.core.files.storage import default_storage
+
+    if not MEDIA_NAME.match(name):
+        return None
+    path = f"{MEDIA_DIR}/{name}"
+    if default_storage.exists(path):
+        with default_storage.open(path, "rb") as fh:
+            data: bytes = fh.read()
+            return data
+    bundled = settings.BASE_DIR / "fixtures" / "media" / name
+    return bundled.read_bytes() if bundled.is_file() else None
+
+
+@lru_cache(maxsize=128)  # media names are content hashes (uploads) or bundled files: a name's bytes do not change
+def dicom_exhibit_dump(name: str) -> str:
+    """A DICOM exhibit as a tag dump, one element a line (sequence items indented), like the study browser's."""
+    from labs.dicom.imaging import tag_dump
+
+    data = media_read(name)
+    if data is None or not name.endswith(DICOM_SUFFIX):
+        raise LookupError(f"no DICOM object {name}")
+    rows = tag_dump(io.BytesIO(data))
+    width = max((len(r.keyword) for r in rows), default=0)
+    return "\n".join(f"{'  ' * r.depth}{r.tag} {r.vr:<2} {r.keyword:<{width}}  {r.value}".rstrip() for r in rows)
+
+
+@lru_cache(maxsize=64)
+def dicom_exhibit_png(name: str, size: int = 512) -> bytes:
+    """A DICOM exhibit's first frame as a PNG with the object's own windowing (``imaging.render_png``);
+    raises ``LookupError`` without such an object, ``NotAnImage`` when it holds no displayable pixel data."""
+    from labs.dicom.imaging import render_png
+
+    data = media_read(name)
+    if data is None or not name.endswith(DICOM_SUFFIX):
+        raise LookupError(f"no DICOM object {name}")
+    return render_png(io.BytesIO(data), size=size)

@@ -36,7 +36,15 @@ from trainer.bank.models import (
 )
 from trainer.bank.schema import ImportFailed, ItemIn, Problem
 from trainer.bank.scoring import normalise_response
-from trainer.bank.selectors import item_is_author, item_review_pending, item_to_schema
+from trainer.bank.selectors import (
+    BLIND_FIRST,
+    DICOM_SUFFIX,
+    MEDIA_DIR,
+    item_is_author,
+    item_key_hidden,
+    item_review_pending,
+    item_to_schema,
+)
 
 FIXTURES = settings.BASE_DIR / "fixtures"
 OPTION_KEYS = "abcdefghijklmnopqrstuvwxyz"
@@ -316,7 +324,7 @@ def item_set_status(*, item: Item, status: str, by: User | None, notes: str = ""
     }
     new = ItemStatus(status)
     if new not in allowed[ItemStatus(item.status)]:
-        raise ValueError(f"an item cannot go from {item.get_status_display()} to {new.label}")
+        raise AuthoringError(f"an item cannot go from {item.get_status_display()} to {new.label}")
     action = {
         ItemStatus.IN_REVIEW: ItemEvent.Action.SUBMITTED,
         ItemStatus.PUBLISHED: ItemEvent.Action.PUBLISHED,
@@ -517,9 +525,23 @@ def item_submit(*, item: Item, by: User) -> Item:
 
 
 @transaction.atomic
+def _check_not_skipping_review(item: Item, by: User, what: str) -> None:
+    """An item in review leaves review through a review (blind answer, then verdict) unless its author takes it
+    back: otherwise a reviewer could retire or un-submit it, read the key, and answer it 'blind' afterwards."""
+    if item_key_hidden(item=item, user=by):
+        raise AuthoringError(f"only its author can {what} an item in review; {BLIND_FIRST}, then give your verdict")
+
+
 def item_retire(*, item: Item, by: User, notes: str = "") -> Item:
     """Take an item out of use (practice and exams no longer draw it); its versions and history stay."""
+    _check_not_skipping_review(item, by, "retire")
     return item_set_status(item=item, status=ItemStatus.RETIRED, by=by, notes=notes)
+
+
+def item_to_draft(*, item: Item, by: User, notes: str = "") -> Item:
+    """Take an item back to draft (from review, published or retired)."""
+    _check_not_skipping_review(item, by, "take back")
+    return item_set_status(item=item, status=ItemStatus.DRAFT, by=by, notes=notes)
 
 
 # ---------------------------------------------------------------------------------------------------- review
@@ -599,30 +621,56 @@ def item_review_decide(*, item: Item, reviewer: User, decision: str, notes: str 
 # ------------------------------------------------------------------------------------------------------ media
 
 MEDIA_MAX_BYTES = 2 * 1024 * 1024
+DICOM_MAX_BYTES = 8 * 1024 * 1024
 MEDIA_FORMATS = {"PNG": "png", "JPEG": "jpg", "GIF": "gif", "WEBP": "webp"}
-MEDIA_DIR = "bank-media"
 
 
-def media_store(*, upload: Any, max_bytes: int = MEDIA_MAX_BYTES) -> str:
-    """Check an uploaded image (size; really a PNG, JPEG, GIF or WebP, whatever its name or declared type says)
-    and store it under a name made from its content. Returns the name for the item's ``media``."""
+def _mib(n: int) -> str:
+    if n < 1024:
+        return f"{n} bytes"
+    if n < 1048576:
+        return f"{n / 1024:.0f} KiB"
+    return f"{n / 1048576:.1f}".removesuffix(".0") + " MiB"
+
+
+def media_store(*, upload: Any, max_bytes: int = MEDIA_MAX_BYTES, max_dicom_bytes: int = DICOM_MAX_BYTES) -> str:
+    """Check an uploaded exhibit — an image (really a PNG, JPEG, GIF or WebP, whatever its name or declared type
+    says) or a DICOM object (a PS3.10 file that parses, without patient data: ``exhibits.exhibit_check``) — and
+    store it under a name made from its content. Returns the name for the item's ``media``."""
+    from labs.dicom.exhibits import NotAnExhibit, exhibit_check
+
     size = getattr(upload, "size", None) or 0
-    if size > max_bytes:
-        raise AuthoringError(f"the image is {size / 1048576:.1f} MiB; the limit is {max_bytes / 1048576:.0f} MiB")
-    data = upload.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise AuthoringError(f"the image is larger than {max_bytes / 1048576:.0f} MiB")
+    if size > max(max_bytes, max_dicom_bytes):
+        raise AuthoringError(
+            f"the file is {_mib(size)}; the limit is {_mib(max_bytes)} for an image, "
+            f"{_mib(max_dicom_bytes)} for a DICOM object"
+        )
+    data = upload.read(max(max_bytes, max_dicom_bytes) + 1)
     if not data:
         raise AuthoringError("the uploaded file is empty")
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.verify()
-            kind = image.format or ""
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise AuthoringError("the file is not an image that could be read (PNG, JPEG, GIF or WebP)") from exc
-    if kind not in MEDIA_FORMATS:
-        raise AuthoringError(f"{kind or 'this'} images are not accepted; use PNG, JPEG, GIF or WebP")
-    name = f"{hashlib.sha256(data).hexdigest()[:32]}.{MEDIA_FORMATS[kind]}"
+    if data[128:132] == b"DICM" or str(getattr(upload, "name", "")).lower().endswith(DICOM_SUFFIX):
+        if len(data) > max_dicom_bytes:
+            raise AuthoringError(f"the DICOM object is larger than {_mib(max_dicom_bytes)}, the limit for one")
+        try:
+            exhibit_check(data)
+        except NotAnExhibit as exc:
+            raise AuthoringError(f"not accepted as a DICOM exhibit: {exc}") from exc
+        extension = "dcm"
+    else:
+        if len(data) > max_bytes:
+            raise AuthoringError(f"the image is {_mib(len(data))}; the limit is {_mib(max_bytes)}")
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                image.verify()
+                kind = image.format or ""
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+            raise AuthoringError(
+                "the file is not an image that could be read (PNG, JPEG, GIF or WebP) nor a DICOM file"
+            ) from exc
+        if kind not in MEDIA_FORMATS:
+            raise AuthoringError(f"{kind or 'this'} images are not accepted; use PNG, JPEG, GIF or WebP")
+        extension = MEDIA_FORMATS[kind]
+    name = f"{hashlib.sha256(data).hexdigest()[:32]}.{extension}"
     path = f"{MEDIA_DIR}/{name}"
     if not default_storage.exists(path):
         default_storage.save(path, ContentFile(data))

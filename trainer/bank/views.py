@@ -4,21 +4,19 @@ export, blueprints. Thin: the work is in services.py and selectors.py."""
 
 from __future__ import annotations
 
-import re
+import mimetypes
 import secrets
-from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from labs.dicom.imaging import NotAnImage
 from trainer.accounts.models import User
 from trainer.bank.formats import get_format
 from trainer.bank.forms import (
@@ -43,13 +41,17 @@ from trainer.bank.presentation import feedback_view, learner_view
 from trainer.bank.schema import ImportFailed, ItemIn, MediaIn
 from trainer.bank.scoring import InvalidResponse, normalise_response, response_from_form, score_response
 from trainer.bank.selectors import (
+    BLIND_FIRST,
+    DICOM_SUFFIX,
     bank_lint,
     bank_stats,
     blind_answer_correct,
     blind_answer_text,
+    dicom_exhibit_png,
     item_for_authoring,
     item_history,
     item_is_author,
+    item_key_hidden,
     item_lint,
     item_review_pending,
     item_versions,
@@ -57,11 +59,10 @@ from trainer.bank.selectors import (
     items_as_schema,
     items_for_export,
     items_search,
+    media_read,
     review_queue,
 )
 from trainer.bank.services import (
-    FIXTURES,
-    MEDIA_DIR,
     AuthoringError,
     bank_import_text,
     blueprint_update,
@@ -69,8 +70,8 @@ from trainer.bank.services import (
     item_retire,
     item_review_answer,
     item_review_decide,
-    item_set_status,
     item_submit,
+    item_to_draft,
     item_update,
     media_store,
 )
@@ -78,7 +79,6 @@ from trainer.core.permissions import instructor_required
 
 IMPORT_CACHE_SECONDS = 3600
 DEFAULT_PAGE_SIZE = 25
-MEDIA_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.(png|jpg|jpeg|gif|webp)$")
 
 
 def _user(request: HttpRequest) -> User:
@@ -91,6 +91,14 @@ def _item(external_id: str) -> Item:
         return item_for_authoring(external_id=external_id)
     except Item.DoesNotExist:
         raise Http404("No such item.") from None
+
+
+def _blind_first(request: HttpRequest, item: Item) -> HttpResponse | None:
+    """Send a reviewer who has not answered the item blind yet to its review page (None: they may see the key)."""
+    if not item_key_hidden(item=item, user=_user(request)):
+        return None
+    messages.info(request, f"{item.external_id}: {BLIND_FIRST}.")
+    return redirect("bank:review", external_id=item.external_id)
 
 
 # ----------------------------------------------------------------------------------------------------- list
@@ -148,7 +156,11 @@ def _item_from_post(form: ItemForm, options: Any, pairs: Any, references: Any, *
         except AuthoringError as exc:
             form.add_error("image", str(exc))
             return None
-        data = data.model_copy(update={"media": [*data.media, MediaIn(file=name, alt=form.cleaned_data["image_alt"])]})
+        render: Literal["image", "dump"] = (
+            "dump" if name.endswith(DICOM_SUFFIX) and form.cleaned_data["dicom_render"] == "dump" else "image"
+        )
+        exhibit = MediaIn(file=name, alt=form.cleaned_data["image_alt"], render=render)
+        data = data.model_copy(update={"media": [*data.media, exhibit]})
     return data
 
 
@@ -182,6 +194,8 @@ def item_new(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def item_edit(request: HttpRequest, external_id: str) -> HttpResponse:
     item = _item(external_id)
+    if blind := _blind_first(request, item):
+        return blind
     initial, options, pairs, references = initial_from_item(item)
     form, option_set, pair_set, ref_set = _item_forms(
         request, item=item, initial=initial, rows=(options, pairs, references)
@@ -236,7 +250,7 @@ def item_status(request: HttpRequest, external_id: str) -> HttpResponse:
             item_retire(item=item, by=user, notes=notes)
             messages.success(request, f"{item.external_id} is retired.")
         elif action == "draft":
-            item_set_status(item=item, status=ItemStatus.DRAFT, by=user, notes=notes)
+            item_to_draft(item=item, by=user, notes=notes)
             messages.success(request, f"{item.external_id} is a draft again.")
         else:
             messages.error(request, "Unknown action.")
@@ -262,6 +276,8 @@ def item_preview(request: HttpRequest, external_id: str) -> HttpResponse:
     """The item exactly as a learner gets it (the learner view and the practice answer fields); answering shows
     the feedback a learner would see. Previewing never locks the version: an instructor is not a learner."""
     item = _item(external_id)
+    if request.method == "POST" and (blind := _blind_first(request, item)):  # the feedback shows the key
+        return blind
     version = _version(item, request.GET.get("version"))
     context: dict[str, Any] = {
         "item": item,
@@ -326,9 +342,8 @@ def review_item(request: HttpRequest, external_id: str) -> HttpResponse:
         "is_author": item_is_author(item=item, user=user),
         "in_review": item.status == ItemStatus.IN_REVIEW,
     }
-    if pending is None:
-        context["view"] = learner_view(version, item_type=item.type, seed=f"review-{user.pk}")
-    else:
+    context["view"] = learner_view(version, item_type=item.type, seed=f"review-{user.pk}")  # no key in it
+    if pending is not None:
         response = _response_from_blind(version, item.type, pending.blind_answer)
         score = score_response(version, item.type, response)
         context["feedback"] = feedback_view(
@@ -361,6 +376,8 @@ def _response_from_blind(version: ItemVersion, item_type: str, blind: Any) -> di
 @require_safe
 def item_history_page(request: HttpRequest, external_id: str) -> HttpResponse:
     item = _item(external_id)
+    if blind := _blind_first(request, item):  # older versions, diffs and other reviewers' answers show the key
+        return blind
     versions = list(item_versions(item))
     events = [
         (
@@ -448,11 +465,11 @@ def export_page(request: HttpRequest) -> HttpResponse:
     form = ExportForm(request.GET or None)
     if request.GET and form.is_valid():
         fmt = get_format(form.cleaned_data["format"])
-        qs = items_for_export()
+        qs = items_for_export(user=_user(request))  # not the items this user is to review blind
         if form.cleaned_data["status"]:
             qs = qs.filter(status__in=form.cleaned_data["status"])
-        body = fmt.dump(items_as_schema(qs))
-        response = HttpResponse(body, content_type="application/octet-stream; charset=utf-8")
+        written = fmt.write(items_as_schema(qs))  # bytes: QTI is a zip
+        response = HttpResponse(written.data, content_type="application/octet-stream")
         response["Content-Disposition"] = f'attachment; filename="pacs-trainer-bank.{fmt.extension}"'
         return response
     return render(request, "bank/export.html", {"form": form})
@@ -504,19 +521,26 @@ def blueprint_edit(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_safe
-def media_file(request: HttpRequest, name: str) -> FileResponse:
-    """An item image, for anyone signed in (items show them with the stem). Uploaded images are stored under a
-    name made from their content; bundled ones live in fixtures/media."""
-    if not MEDIA_NAME.match(name):
-        raise Http404("No such image.")
-    path = f"{MEDIA_DIR}/{name}"
-    if default_storage.exists(path):
-        return FileResponse(default_storage.open(path, "rb"), filename=name)
-    bundled = FIXTURES / "media" / name
-    if Path(bundled).is_file():
-        return FileResponse(bundled.open("rb"), filename=name)
-    raise Http404("No such image.")
+def media_file(request: HttpRequest, name: str) -> HttpResponse:
+    """An item's exhibit file (image or DICOM object), for anyone signed in (items show them with the stem).
+    Uploads are stored under a name made from their content; bundled ones live in fixtures/media."""
+    data = media_read(name)
+    if data is None:
+        raise Http404("No such file.")
+    kind = "application/dicom" if name.endswith(DICOM_SUFFIX) else (mimetypes.guess_type(name)[0] or "")
+    response = HttpResponse(data, content_type=kind or "application/octet-stream")
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    return response
 
 
-def media_url(name: str) -> str:
-    return reverse("bank-media", args=[name])
+@login_required
+@require_safe
+def media_dicom_image(request: HttpRequest, name: str) -> HttpResponse:
+    """A DICOM exhibit rendered as a PNG (first frame, the object's own window), for the stem's image."""
+    try:
+        png = dicom_exhibit_png(name)
+    except LookupError:
+        raise Http404("No such DICOM object.") from None
+    except NotAnImage as exc:
+        raise Http404(f"This DICOM object has no image to show: {exc}") from None
+    return HttpResponse(png, content_type="image/png")

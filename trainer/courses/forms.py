@@ -20,7 +20,7 @@ class AssignmentForm(forms.ModelForm[Assignment]):
     class Meta:
         model = Assignment
         fields = (
-            "title", "kind", "blueprint", "practice_count", "opens_at", "due_at", "attempts_allowed",
+            "title", "kind", "blueprint", "lab_slug", "practice_count", "opens_at", "due_at", "attempts_allowed",
             "time_limit_minutes", "points", "published",
         )  # fmt: skip
         widgets = {
@@ -33,14 +33,20 @@ class AssignmentForm(forms.ModelForm[Assignment]):
         blueprint = self.fields["blueprint"]
         assert isinstance(blueprint, forms.ModelChoiceField)
         blueprint.queryset = Blueprint.objects.filter(track=course.track)
-        kind = self.fields["kind"]
-        assert isinstance(kind, forms.ChoiceField)
-        kind.choices = [(k, label) for k, label in AssignmentKind.choices if k != AssignmentKind.LAB]
+        from labs.scenarios.loader import labs_all  # the labs app builds on trainer, not the other way
+
+        labs = sorted(labs_all().values(), key=lambda lab: lab.title)  # bundled and uploaded labs
+        self.fields["lab_slug"] = forms.ChoiceField(
+            label="Lab", required=False, choices=[("", "---------"), *((lab.slug, lab.title) for lab in labs)],
+            help_text="For a lab assignment: the lab the learners do.",
+        )  # fmt: skip
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("kind") == AssignmentKind.EXAM and not data.get("blueprint"):
             self.add_error("blueprint", "A mock-exam assignment needs a blueprint.")
+        if data.get("kind") == AssignmentKind.LAB and not data.get("lab_slug"):
+            self.add_error("lab_slug", "A lab assignment needs a lab.")
         if data.get("opens_at") and data.get("due_at") and data["due_at"] <= data["opens_at"]:
             self.add_error("due_at", "The due date must be after the opening date.")
         return data
@@ -78,3 +84,8 @@ class OverrideForm(forms.Form):
 
 class JoinForm(forms.Form):
     code = forms.CharField(max_length=32, label="Invite code")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Shown beside the course form, whose field is also "code": distinct ids keep each label on its input.
+        kwargs.setdefault("auto_id", "join_%s")
+        super().__init__(*args, **kwargs)

@@ -49,8 +49,9 @@ def study_stored(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     if calling and any(r.calling_ae != calling for r in rows.values()):
         senders = sorted({r.calling_ae for r in rows.values()})
         return Outcome(False, f"The study is stored but was sent by {senders}, not '{calling}'.")
-    return Outcome(
-        True,
-        f"All {len(want)} instances of study {study_uid} are stored with matching UIDs and pixel SHA-256 "
-        "(C-STORE Success, PS3.4 §B.2).",
+    which = (
+        f"All {len(want)} instances of study {study_uid} are"
+        if len(want) > 1
+        else f"The instance of study {study_uid} is"
     )
+    return Outcome(True, f"{which} stored with matching UIDs and pixel SHA-256 (C-STORE Success, PS3.4 §B.2).")

@@ -106,3 +106,11 @@ def no_grading(monkeypatch):
     from labs.grading import tasks
 
     monkeypatch.setattr(tasks.grade, "delay", lambda run_id: None)
+
+
+def test_an_uploaded_lab_can_be_assigned_in_a_course(instructor):
+    tracks_load()
+    course = course_create(by=instructor, title="PACS 101", code="pacs-101", track=Track.objects.get(code="CDIP"))
+    services.uploaded_lab_save(by=instructor, text=own_lab())
+    page = signed_in(instructor).get(f"/courses/{course.code}/").content.decode()
+    assert '<option value="my-echo-lab">My echo lab</option>' in page

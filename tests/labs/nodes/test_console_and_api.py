@@ -327,3 +327,18 @@ def test_a_script_can_fetch_an_instance_image_through_the_api(node, learner):
     image = client.get(f"/api/nodes/{node.pk}/instances/{instance.pk}/image.png?size=64")
     assert image.status_code == 200 and image["Content-Type"] == "image/png" and image.content[:4] == b"\x89PNG"
     assert client.get(f"/api/nodes/{node.pk}/instances/{instance.pk}/image.png?size=big").status_code == 400
+
+
+def test_a_connection_that_never_became_an_association_is_logged_as_such(node, learner):
+    from django.utils import timezone
+
+    from labs.nodes.models import AssociationLog
+
+    AssociationLog.objects.create(
+        node=node, direction="in", started_at=timezone.now(), calling_ae="", called_ae="", outcome="failed",
+        explanation="Connection from an unnamed AE ended without an association.",
+    )  # fmt: skip
+    page = signed_in(learner).get(f"/nodes/{node.pk}/log/").content.decode()
+    assert "no association" in page
+    assert "<code></code>" not in page  # no empty AE title boxes
+    assert "the newest 200 are kept" in page  # NODE_LOG_KEEP, not the number of rows shown

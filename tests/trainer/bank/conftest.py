@@ -1,9 +1,11 @@
 import pytest
+from django.test import Client
+from django.urls import reverse
 
 from tests.factories import InstructorFactory
 from trainer.accounts.models import User
 from trainer.bank.models import Item, ItemVersion
-from trainer.bank.services import blueprints_load, tracks_load
+from trainer.bank.services import blueprints_load, item_submit, tracks_load
 
 
 @pytest.fixture
@@ -126,3 +128,12 @@ def current(item: Item) -> ItemVersion:
     item.refresh_from_db()
     assert item.current_version is not None
     return item.current_version
+
+
+@pytest.fixture
+def submitted(tracks, instructor, instructor_client: Client) -> Item:
+    """An item written by ``instructor`` (ines) and submitted for review."""
+    assert instructor_client.post(reverse("bank:item-new"), item_post()).status_code == 302
+    item = Item.objects.get(external_id="ui-echo-001")
+    item_submit(item=item, by=instructor)
+    return item

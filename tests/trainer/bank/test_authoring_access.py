@@ -36,6 +36,7 @@ API = [
     ("post", "api:bank:item-review-decide", ["t-echo-001"]),
     ("get", "api:bank:item-versions", ["t-echo-001"]),
     ("get", "api:bank:item-history", ["t-echo-001"]),
+    ("post", "api:bank:media-upload", []),
     ("get", "api:bank:lint", []),
     ("get", "api:bank:stats", []),
     ("post", "api:bank:import", []),

@@ -2,24 +2,14 @@
 never reviews their own item."""
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from tests.conftest import signed_in
-from tests.trainer.bank.conftest import instructor_named, item_post
+from tests.trainer.bank.conftest import instructor_named
 from trainer.bank.models import Item, ItemEvent, ItemStatus
 from trainer.bank.services import AuthoringError, item_review_answer, item_review_decide, item_submit
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def submitted(tracks, instructor, instructor_client: Client) -> Item:
-    """An item written by ``instructor`` (ines) and submitted for review."""
-    assert instructor_client.post(reverse("bank:item-new"), item_post()).status_code == 302
-    item = Item.objects.get(external_id="ui-echo-001")
-    item_submit(item=item, by=instructor)
-    return item
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Production mode refuses unsafe configuration; the launcher and demo commands fail clearly."""
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -80,3 +81,20 @@ def test_the_launcher_names_a_taken_port_and_how_to_choose_another():
     message = str(exc.value)
     assert f"127.0.0.1:{port} is already in use" in message
     assert "PORT=" in message
+
+
+@pytest.mark.django_db
+def test_a_production_site_loads_the_tracks_blueprints_and_bundled_bank(settings, capsys):
+    from trainer.bank.models import Blueprint, Item, Track
+    from trainer.courses.forms import CourseForm
+
+    settings.PRODUCTION = True  # unlike demo_content, this is what a real site runs once after migrate
+    call_command("bank_load_bundled")
+    first = capsys.readouterr().out
+    assert re.search(r"imported \d+ items: [1-9]\d* new", first), first
+    assert set(Track.objects.values_list("code", flat=True)) == {"CIIP", "CPAS-T", "CPAS-C", "CDIP", "CPSA"}
+    assert Blueprint.objects.exists() and Item.objects.exists()
+    items = Item.objects.count()
+    call_command("bank_load_bundled")  # again: nothing changes
+    assert ", 0 changed" in capsys.readouterr().out and Item.objects.count() == items
+    assert "CDIP" in str(CourseForm()["track"])  # an instructor can now create a course for any track

@@ -203,3 +203,26 @@ def test_lab_assignments_show_the_best_lab_score_in_the_gradebook_csv_api_and_re
     _graded_lab_attempt(learner, 3)
     readiness = client.get(f"/api/courses/{course.code}/readiness/").json()
     assert [(r["username"], r["reasons"]) for r in readiness["labs_not_done"]] == [("otto-lab", [lab.title])]
+
+
+def test_an_instructor_assigns_a_lab_from_the_course_page_and_the_learner_is_sent_to_it(course, instructor, learner):
+    staff = signed_in(instructor)
+    url = reverse("courses:detail", args=[course.code])
+    fields = {"a-title": "Echo lab", "a-kind": AssignmentKind.LAB, "a-points": 100, "a-published": "on"}
+    refused = staff.post(url, fields).content.decode()
+    assert "A lab assignment needs a lab." in refused
+    assert not course.assignments.exists()
+    assert staff.post(url, {**fields, "a-lab_slug": "no-such-lab"}).status_code == 200  # not a choice: form again
+    assert not course.assignments.exists()
+    assert staff.post(url, {**fields, "a-lab_slug": "verify-connectivity-echo"}).status_code == 302
+    assignment = course.assignments.get()
+    assert (assignment.kind, assignment.lab_slug) == (AssignmentKind.LAB, "verify-connectivity-echo")
+    enrol(course, learner)
+    page = signed_in(learner).get(url).content.decode()
+    assert 'href="/labs/verify-connectivity-echo/"' in page
+
+
+def test_the_course_and_invite_code_fields_keep_their_own_labels(course, instructor):
+    page = signed_in(instructor).get(reverse("courses:list")).content.decode()
+    assert page.count('id="id_code"') == 1 and page.count('id="join_code"') == 1
+    assert '<label for="join_code">Invite code:</label>' in page

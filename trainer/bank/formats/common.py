@@ -249,20 +249,9 @@ def category_path(item: ItemIn) -> str:
 # XML); the importers read it back, so a file that went out and comes back loses nothing but the history.
 
 META_MARK = "@pacs-trainer"
-META_KEYS = (
-    "references",
-    "domains",
-    "tags",
-    "difficulty",
-    "level",
-    "status",
-    "generated",
-    "media",
-    "unit",
-    "pair_rationales",
-    "stem_markdown",
-    "rationale_markdown",
-)
+# The item fields GIFT, Moodle XML and QTI have no place for: they travel in the metadata comment.
+META_FIELDS = ("references", "domains", "tags", "difficulty", "level", "status", "generated", "media")
+META_KEYS = (*META_FIELDS, "unit", "pair_rationales", "stem_markdown", "rationale_markdown")
 
 
 def meta_comment(item: ItemIn, keys: Iterable[str], **extra: str) -> str:
@@ -319,3 +308,39 @@ def meta_apply(data: dict[str, Any], meta: dict[str, Any]) -> str:
         else:
             data[key] = value
     return ""
+
+
+# ------------------------------------------------------------------- assembling what an exchange format read
+
+
+def option_rows(rows: Iterable[tuple[str, str]], correct: Iterable[bool] | None = None) -> list[dict[str, Any]]:
+    """Option fields from (text, feedback) rows — the feedback being the option's rationale — each keyed right or
+    wrong when ``correct`` is given (choice items), unkeyed otherwise (ordering items, in the correct order)."""
+    options: list[dict[str, Any]] = [{"text": text, "rationale": rationale} for text, rationale in rows]
+    if correct is not None:
+        for option, flag in zip(options, correct, strict=True):
+            option["correct"] = flag
+    return options
+
+
+def truefalse_options(true: tuple[bool, str], false: tuple[bool, str]) -> list[dict[str, Any]]:
+    """The two options of a true/false item, True then False, each (right?, feedback) as the file gives it (a
+    file marking both or neither right is left for the schema to refuse)."""
+    return [
+        {"text": "True", "correct": true[0], "rationale": true[1]},
+        {"text": "False", "correct": false[0], "rationale": false[1]},
+    ]
+
+
+def finish_item(
+    data: dict[str, Any], metas: Iterable[dict[str, Any] | str], problems: list[Problem], place: Place, label: str
+) -> tuple[ItemIn | None, list[Problem]]:
+    """The last step of reading an item: apply its metadata comment(s) (each a parsed dict or the error reading
+    it gave), then build the item — or return every problem found on the way."""
+    for meta in metas:
+        error = meta if isinstance(meta, str) else meta_apply(data, meta)
+        if error:
+            problems.append(place.problem(f"{label}: {error}"))
+    if problems:
+        return None, problems
+    return build_item(data, place)

@@ -13,43 +13,34 @@ from typing import Any
 from trainer.bank.formats.common import (
     BLANK,
     FULL,
+    META_FIELDS,
     META_MARK,
     NumericAnswer,
     Place,
-    build_item,
     category_fields,
     category_path,
     choice_fractions,
     content_id,
     external_id,
+    finish_item,
     full_credit_answer,
     joined,
     keyed_options,
-    meta_apply,
     meta_comment,
     meta_read,
     number_text,
+    option_rows,
     parse_number,
     percent_text,
     tag_slug,
+    truefalse_options,
     unique_ids,
 )
 from trainer.bank.models import ItemType
 from trainer.bank.schema import ItemIn, Problem
 
 TEXT_FORMATS = ("html", "moodle", "plain", "markdown")
-META_KEYS = (
-    "references",
-    "domains",
-    "tags",
-    "difficulty",
-    "level",
-    "status",
-    "generated",
-    "media",
-    "unit",
-    "pair_rationales",
-)
+META_KEYS = (*META_FIELDS, "unit", "pair_rationales")
 
 # Escaped characters are swapped for private-use characters while the structure is parsed, then swapped back.
 _SPECIAL = "~=#{}:"
@@ -220,13 +211,7 @@ def _question(
         problems = _matching(q, inner, base, data, place, label)
     else:
         _truefalse(inner, data)
-    if meta is not None:
-        error = meta_apply(data, meta)
-        if error:
-            problems.append(place.problem(f"{label}: {error}"))
-    if problems:
-        return None, problems
-    return build_item(data, place)
+    return finish_item(data, [meta] if meta is not None else [], problems, place, label)
 
 
 def _kind(inner: str) -> str:
@@ -265,7 +250,7 @@ def _answers(
 def _choices(q: _Question, inner: str, base: int, data: dict[str, Any], place: Place, label: str) -> list[Problem]:
     answers, problems = _answers(q, inner, base, "=~", place, label)
     fractions: list[float] = []
-    options: list[dict[str, Any]] = []
+    rows: list[tuple[str, str]] = []
     lines: list[int] = []
     for marker, body, line in answers:
         weight = _WEIGHT.match(body) if marker == "~" else None
@@ -274,15 +259,13 @@ def _choices(q: _Question, inner: str, base: int, data: dict[str, Any], place: P
         fraction = FULL if marker == "=" else float(weight.group(1)) if weight else 0.0
         text, _, feedback = body[weight.end() if weight else 0 :].partition("#")
         fractions.append(fraction)
-        options.append({"text": _text(text), "rationale": _text(feedback)})
+        rows.append((_text(text), _text(feedback)))
         lines.append(line)
     single = any(marker == "=" for marker, _, _ in answers)  # Moodle: no "=" means several answers may be right
     item_type, flags, refused = keyed_options(fractions, single=single)
     for index, message in refused.items():
-        problems.append(place.problem(f"{label}: the answer {options[index]['text']!r} {message}", line=lines[index]))
-    for option, flag in zip(options, flags, strict=True):
-        option["correct"] = flag
-    data |= {"type": item_type, "options": options}
+        problems.append(place.problem(f"{label}: the answer {rows[index][0]!r} {message}", line=lines[index]))
+    data |= {"type": item_type, "options": option_rows(rows, flags)}
     return problems
 
 
@@ -290,13 +273,8 @@ def _truefalse(inner: str, data: dict[str, Any]) -> None:
     parts = [*inner.split("#", 2), "", ""]
     is_true = parts[0].strip().upper() in {"T", "TRUE"}
     wrong, right = _text(parts[1]), _text(parts[2])  # Moodle: first feedback for a wrong answer, then a right one
-    data |= {
-        "type": ItemType.TRUEFALSE,
-        "options": [
-            {"text": "True", "correct": is_true, "rationale": right if is_true else wrong},
-            {"text": "False", "correct": not is_true, "rationale": wrong if is_true else right},
-        ],
-    }
+    options = truefalse_options((is_true, right if is_true else wrong), (not is_true, wrong if is_true else right))
+    data |= {"type": ItemType.TRUEFALSE, "options": options}
 
 
 def _numeric(q: _Question, inner: str, base: int, data: dict[str, Any], place: Place, label: str) -> list[Problem]:

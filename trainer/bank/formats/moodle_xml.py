@@ -9,24 +9,26 @@ from typing import Any
 
 from trainer.bank.formats.common import (
     FULL,
+    META_FIELDS,
     NumericAnswer,
     Place,
-    build_item,
     category_fields,
     category_path,
     choice_fractions,
     content_id,
     external_id,
+    finish_item,
     full_credit_answer,
     joined,
     keyed_options,
-    meta_apply,
     meta_comment,
     meta_read,
     number_text,
+    option_rows,
     parse_number,
     percent_text,
     tag_slug,
+    truefalse_options,
     unique_ids,
 )
 from trainer.bank.formats.xmlio import (
@@ -54,7 +56,7 @@ QUESTION_TYPES = {
     ItemType.ORDERING: "ordering",
 }
 SUPPORTED = sorted(set(QUESTION_TYPES.values()))
-META_KEYS = ("references", "domains", "tags", "difficulty", "level", "status", "generated", "media", "pair_rationales")
+META_KEYS = (*META_FIELDS, "pair_rationales")
 TEXT_FORMAT = "markdown"  # how the bank's Markdown is labelled for Moodle
 
 Category = tuple[list[dict[str, str]], list[str]]
@@ -125,14 +127,9 @@ def _question(question: Node, kind: str, category: Category) -> tuple[ItemIn | N
         "ordering": _ordering,
     }[kind]
     problems = reader(question, data, label)
-    for text in comments(question):
-        meta, error = meta_read(text)
-        error = error or (meta_apply(data, meta) if meta is not None else "")
-        if error:
-            problems.append(place.problem(f"{label}: {error}"))
-    if problems:
-        return None, problems
-    return build_item(data, place)
+    read = [meta_read(text) for text in comments(question)]  # (ours, "") / (None, an error) / (None, "") not ours
+    metas = [meta if meta is not None else error for meta, error in read if meta is not None or error]
+    return finish_item(data, metas, problems, place, label)
 
 
 def _fraction(answer: Node, label: str, problems: list[Problem], default: str = "0") -> float:
@@ -153,11 +150,12 @@ def _multichoice(question: Node, data: dict[str, Any], label: str) -> list[Probl
     for index, message in refused.items():
         problems.append(answers[index].place().problem(f"{label}: this answer {message}"))
     data["type"] = item_type
-    data["options"] = [
-        {"text": text_at(a, "text"), "correct": flag, "rationale": text_at(a, "feedback", "text")}
-        for a, flag in zip(answers, flags, strict=True)
-    ]
+    data["options"] = option_rows(_answer_rows(answers), flags)
     return problems
+
+
+def _answer_rows(answers: list[Node]) -> list[tuple[str, str]]:
+    return [(text_at(a, "text"), text_at(a, "feedback", "text")) for a in answers]
 
 
 def _truefalse(question: Node, data: dict[str, Any], label: str) -> list[Problem]:
@@ -173,10 +171,7 @@ def _truefalse(question: Node, data: dict[str, Any], label: str) -> list[Problem
         problems.append(question.place().problem(f"{label}: a true/false question needs a 'true' and a 'false' answer"))
         return problems
     data["type"] = ItemType.TRUEFALSE
-    data["options"] = [
-        {"text": word.capitalize(), "correct": found[word][0], "rationale": found[word][1]}
-        for word in ("true", "false")
-    ]
+    data["options"] = truefalse_options(found["true"], found["false"])
     return problems
 
 
@@ -234,7 +229,7 @@ def _ordering(question: Node, data: dict[str, Any], label: str) -> list[Problem]
     positions = [_fraction(a, label, problems, default=str(i + 1)) for i, a in enumerate(answers)]
     in_order = [a for _, a in sorted(zip(positions, answers, strict=True), key=lambda pa: pa[0])]
     data["type"] = ItemType.ORDERING
-    data["options"] = [{"text": text_at(a, "text"), "rationale": text_at(a, "feedback", "text")} for a in in_order]
+    data["options"] = option_rows(_answer_rows(in_order))
     return problems
 
 

@@ -14,21 +14,23 @@ import xml.etree.ElementTree as ET
 import zipfile
 import zlib
 from string import ascii_uppercase
-from typing import Any
+from typing import Any, NamedTuple
 
 import markdown
 
 from trainer.bank.formats.common import (
     BLANK,
+    META_FIELDS,
     Place,
-    build_item,
     content_id,
     external_id,
-    meta_apply,
+    finish_item,
     meta_comment,
     meta_read,
     number_text,
+    option_rows,
     parse_number,
+    truefalse_options,
     unique_ids,
 )
 from trainer.bank.formats.xmlio import (
@@ -61,7 +63,7 @@ MANIFEST = "imsmanifest.xml"
 RATIONALE = "RATIONALE"  # modal feedback identifier of the item's rationale
 STEM_CLASS = "pt-stem"
 RESPONSE_CLASS = "pt-response"
-META_KEYS = ("references", "domains", "tags", "difficulty", "level", "status", "generated", "media", "unit")
+META_KEYS = (*META_FIELDS, "unit")
 MARKDOWN_EXTENSIONS = ["fenced_code", "tables"]
 # Limits on an uploaded package (a zip bomb must not exhaust memory).
 MAX_MEMBERS = 5000
@@ -452,13 +454,8 @@ def _item(root: Node, source: str) -> tuple[ItemIn | None, list[Problem]]:
         "matchInteraction": _match,
         "textEntryInteraction": _text_entry,
     }[interaction.tag]
-    problems += reader(root, interaction, declaration, feedback, data, label, source)
-    error = meta_apply(data, meta)
-    if error:
-        problems.append(place.problem(f"{label}: {error}"))
-    if problems:
-        return None, problems
-    return build_item(data, place)
+    problems += reader(_Interaction(root, interaction, declaration, feedback, label, source), data)
+    return finish_item(data, [meta], problems, place, label)
 
 
 def _stem(body: Node, interaction: Node, source: Any) -> str:
@@ -504,87 +501,77 @@ def _choice_rows(choices: list[Node], feedback: dict[str, Node]) -> list[tuple[s
     return rows
 
 
-def _choices(
-    root: Node,
-    interaction: Node,
-    declaration: Node,
-    feedback: dict[str, Node],
-    data: dict[str, Any],
-    label: str,
-    source: str,
-) -> list[Problem]:
-    rows = _choice_rows(nodes(interaction, "simpleChoice"), feedback)
-    correct = set(_correct_values(declaration))
-    single = interaction.get("maxChoices", "1") == "1" or declaration.get("cardinality") == "single"
+class _Interaction(NamedTuple):
+    """What every interaction reader gets: the item, its interaction and response declaration, the modal
+    feedback by identifier, and the label and file for problems."""
+
+    root: Node
+    interaction: Node
+    declaration: Node
+    feedback: dict[str, Node]
+    label: str
+    source: str
+
+
+def _choices(read: _Interaction, data: dict[str, Any]) -> list[Problem]:
+    rows = _choice_rows(nodes(read.interaction, "simpleChoice"), read.feedback)
+    correct = set(_correct_values(read.declaration))
+    single = read.interaction.get("maxChoices", "1") == "1" or read.declaration.get("cardinality") == "single"
     ids = [identifier.upper() for identifier, _, _ in rows]
     if single and sorted(ids) == ["FALSE", "TRUE"]:
-        by_id = {identifier.upper(): row for identifier, *row in rows}
+        right = {c.upper() for c in correct}
+        answer = {ident.upper(): (ident.upper() in right, rationale) for ident, _, rationale in rows}
         data["type"] = ItemType.TRUEFALSE
-        data["options"] = [
-            {"text": word.capitalize(), "correct": ident in {c.upper() for c in correct}, "rationale": by_id[ident][1]}
-            for word, ident in (("true", "TRUE"), ("false", "FALSE"))
-        ]
+        data["options"] = truefalse_options(answer["TRUE"], answer["FALSE"])
         return []
     data["type"] = ItemType.SINGLE if single else ItemType.MULTIPLE
-    data["options"] = [
-        {"text": text, "correct": identifier in correct, "rationale": rationale} for identifier, text, rationale in rows
-    ]
+    data["options"] = option_rows(
+        [(text, rationale) for _, text, rationale in rows], [identifier in correct for identifier, _, _ in rows]
+    )
     unknown = correct - {identifier for identifier, _, _ in rows}
     if unknown:
         return [
-            declaration.place(source).problem(
-                f"{label}: the correct response names unknown choices {', '.join(sorted(unknown))}"
+            read.declaration.place(read.source).problem(
+                f"{read.label}: the correct response names unknown choices {', '.join(sorted(unknown))}"
             )
         ]
     return []
 
 
-def _order(
-    root: Node,
-    interaction: Node,
-    declaration: Node,
-    feedback: dict[str, Node],
-    data: dict[str, Any],
-    label: str,
-    source: str,
-) -> list[Problem]:
+def _order(read: _Interaction, data: dict[str, Any]) -> list[Problem]:
     rows = {
         identifier: (text, rationale)
-        for identifier, text, rationale in _choice_rows(nodes(interaction, "simpleChoice"), feedback)
+        for identifier, text, rationale in _choice_rows(nodes(read.interaction, "simpleChoice"), read.feedback)
     }
-    order = _correct_values(declaration)
+    order = _correct_values(read.declaration)
     if sorted(order) != sorted(rows):
-        return [declaration.place(source).problem(f"{label}: the correct order must list every choice once")]
+        return [
+            read.declaration.place(read.source).problem(f"{read.label}: the correct order must list every choice once")
+        ]
     data["type"] = ItemType.ORDERING
-    data["options"] = [{"text": rows[i][0], "rationale": rows[i][1]} for i in order]
+    data["options"] = option_rows(rows[i] for i in order)
     return []
 
 
-def _match(
-    root: Node,
-    interaction: Node,
-    declaration: Node,
-    feedback: dict[str, Node],
-    data: dict[str, Any],
-    label: str,
-    source: str,
-) -> list[Problem]:
-    where = interaction.place(source)
-    sets = nodes(interaction, "simpleMatchSet")
+def _match(read: _Interaction, data: dict[str, Any]) -> list[Problem]:
+    where = read.interaction.place(read.source)
+    sets = nodes(read.interaction, "simpleMatchSet")
     if len(sets) != 2:
-        return [where.problem(f"{label}: a match interaction needs two simpleMatchSets")]
+        return [where.problem(f"{read.label}: a match interaction needs two simpleMatchSets")]
     sources, targets = ({c.get("identifier", ""): c for c in nodes(s, "simpleAssociableChoice")} for s in sets)
     pairs, used = [], set()
     problems = []
-    for value in _correct_values(declaration):
+    for value in _correct_values(read.declaration):
         left, _, right = value.partition(" ")
         if left not in sources or right.strip() not in targets:
             problems.append(
-                declaration.place(source).problem(f"{label}: the correct pair {value!r} names unknown choices")
+                read.declaration.place(read.source).problem(
+                    f"{read.label}: the correct pair {value!r} names unknown choices"
+                )
             )
             continue
         used |= {left, right.strip()}
-        rationale = feedback.get(left)
+        rationale = read.feedback.get(left)
         pairs.append(
             {
                 "prompt": readable(sources[left]),
@@ -595,40 +582,32 @@ def _match(
     unpaired = [i for i in [*sources, *targets] if i not in used]
     if unpaired:
         problems.append(
-            where.problem(f"{label}: choices without a correct partner are not supported ({', '.join(unpaired)})")
+            where.problem(f"{read.label}: choices without a correct partner are not supported ({', '.join(unpaired)})")
         )
     data |= {"type": ItemType.MATCHING, "pairs": pairs}
     return problems
 
 
-def _text_entry(
-    root: Node,
-    interaction: Node,
-    declaration: Node,
-    feedback: dict[str, Node],
-    data: dict[str, Any],
-    label: str,
-    source: str,
-) -> list[Problem]:
-    where = declaration.place(source)
-    if declaration.get("baseType") not in {"float", "integer"}:
+def _text_entry(read: _Interaction, data: dict[str, Any]) -> list[Problem]:
+    where = read.declaration.place(read.source)
+    if read.declaration.get("baseType") not in {"float", "integer"}:
         return [
             where.problem(
-                f"{label}: text-entry (short answer) items are not supported; numeric ones are "
+                f"{read.label}: text-entry (short answer) items are not supported; numeric ones are "
                 "(baseType float or integer)"
             )
         ]
-    values = _correct_values(declaration)
+    values = _correct_values(read.declaration)
     answer = parse_number(values[0]) if values else None
     if answer is None:
-        return [where.problem(f"{label}: no numeric correct response")]
+        return [where.problem(f"{read.label}: no numeric correct response")]
     tolerance: float | None = None
-    processing = node(root, "responseProcessing")
+    processing = node(read.root, "responseProcessing")
     test = next((d for d in descendants(processing) if d.tag == "equal"), None) if processing is not None else None
     if test is not None and test.get("toleranceMode", "exact") != "exact":
         bounds = [parse_number(t) for t in test.get("tolerance", "0").split()]
         if test.get("toleranceMode") != "absolute" or not bounds or None in bounds or len(set(bounds)) > 1:
-            return [test.place(source).problem(f"{label}: only a symmetric absolute tolerance is supported")]
+            return [test.place(read.source).problem(f"{read.label}: only a symmetric absolute tolerance is supported")]
         tolerance = bounds[0]
     data |= {"type": ItemType.NUMERIC, "answer": answer, "tolerance": tolerance}
     return []

@@ -26,6 +26,8 @@ class Command(BaseCommand):
         options["out"].write_bytes(written.data)
         for problem in written.skipped:
             self.stderr.write(f"skipped: {problem}")
+        for problem in written.warnings:
+            self.stderr.write(f"warning: {problem}")
         exported = len(items) - len(written.skipped)
         skipped = f" ({len(written.skipped)} skipped: the format cannot hold them)" if written.skipped else ""
         self.stdout.write(f"exported {exported} items to {options['out']}{skipped}")
