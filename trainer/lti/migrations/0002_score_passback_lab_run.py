@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('courses', '0001_initial'),
         ('exams', '0002_remove_examattempt_one_active_attempt_per_blueprint_and_more'),
-        ('grading', '0002_attempt_lifecycle_and_uploaded_labs'),
+        ('grading', '0001_initial'),  # GradingRun; independent of the grading migrations added beside it
         ('lti', '0001_initial'),
         ('lti_tool', '0008_ltideployment_pns_url_and_more'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
