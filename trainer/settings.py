@@ -166,6 +166,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "exams-sweep-overdue": {"task": "exams.sweep_overdue", "schedule": 30.0},
     "labs-sweep-stuck-runs": {"task": "labs.sweep_stuck_runs", "schedule": 60.0},
+    "labs-sweep-attempts": {"task": "labs.sweep_attempts", "schedule": 30.0},
 }
 CELERY_TIMEZONE = "UTC"
 
@@ -267,6 +268,8 @@ SPECTACULAR_SETTINGS = {
         "QueryLevelEnum": ["PATIENT", "STUDY", "SERIES", "IMAGE"],
         "NodeKindEnum": "labs.nodes.models.NodeKind",
         "AssignmentKindEnum": "trainer.courses.models.AssignmentKind",
+        "LabAttemptStatusEnum": "labs.grading.models.AttemptStatus",
+        "GradingRunStatusEnum": "labs.grading.models.RunStatus",
     },
 }
 

@@ -28,6 +28,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("exams/attempts/<int:pk>/report/", exams_api.AttemptReport.as_view(), name="exam-report"),
     path("bank/", include("trainer.bank.api_urls")),
     path("nodes/", include("labs.nodes.api_urls")),
+    path("labs/", include("labs.grading.api_urls")),
     path("courses/", courses_api.CourseListCreate.as_view(), name="courses"),
     path("courses/<slug:code>/", courses_api.CourseDetail.as_view(), name="course"),
     path("courses/<slug:code>/enrollments/", courses_api.EnrollmentListCreate.as_view(), name="course-enrollments"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 
@@ -10,8 +12,13 @@ from labs.nodes.models import Node
 
 class AttemptStatus(models.TextChoices):
     ACTIVE = "active", "In progress"
-    PASSED = "passed", "Passed"
+    PASSED = "passed", "Full marks (still open)"
+    FINISHED = "finished", "Finished"
+    EXPIRED = "expired", "Time ran out"
     CLOSED = "closed", "Closed"
+
+
+OPEN_STATUSES = (AttemptStatus.ACTIVE, AttemptStatus.PASSED)
 
 
 class LabAttempt(models.Model):
@@ -21,13 +28,26 @@ class LabAttempt(models.Model):
     started = models.DateTimeField(auto_now_add=True)
     status = models.CharField(max_length=16, choices=AttemptStatus.choices, default=AttemptStatus.ACTIVE)
     best_score = models.PositiveIntegerField(default=0)
+    max_score = models.PositiveIntegerField(default=0, help_text="The lab's points when the attempt started.")
+    deadline = models.DateTimeField(null=True, blank=True, help_text="Started + the lab's time limit.")
+    reset_at = models.DateTimeField(null=True, blank=True, help_text="Last reset: checks read what happened since.")
+    ended = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started", "-id"]
-        indexes = [models.Index(fields=["learner", "lab_slug"])]
+        indexes = [models.Index(fields=["learner", "lab_slug"]), models.Index(fields=["status", "deadline"])]
 
     def __str__(self) -> str:
         return f"{self.lab_slug} by {self.learner_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def checks_since(self) -> datetime:
+        """Checks read only what happened since the attempt started, or since its last reset."""
+        return self.reset_at or self.started
 
 
 class RunStatus(models.TextChoices):
@@ -100,3 +120,23 @@ class LabPeer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.role}) of attempt {self.attempt_id}"
+
+
+class UploadedLab(models.Model):
+    """An instructor's own lab: the YAML text as uploaded (validated by ``labs.scenarios.loader.parse_lab``),
+    merged into the catalogue beside the bundled labs of ``fixtures/labs``."""
+
+    slug = models.SlugField(max_length=64, unique=True)
+    title = models.CharField(max_length=200)
+    source = models.TextField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="uploaded_labs"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug

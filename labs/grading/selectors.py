@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
 
-from labs.grading.models import GradingRun, LabAttempt, LabPeer
+from labs.grading.models import GradingRun, LabAttempt, LabPeer, UploadedLab
 from labs.nodes.models import AssociationLog, Node
 from labs.scenarios.schema import LabSpec, PeerSpec
 
@@ -78,3 +81,86 @@ def peer_log(peer: LabPeer, *, limit: int = 15) -> list[AssociationLog]:
 def peer_spec(peer: LabPeer, lab: LabSpec) -> PeerSpec | None:
     """The lab's declaration of this peer (None if the lab file no longer declares it)."""
     return next((p for p in lab.peers if p.key == peer.key), None)
+
+
+@dataclass
+class LabScore:
+    """A learner's standing on one lab: best score over their graded attempts (score/max), attempts, one open."""
+
+    best: int = 0
+    max: int = 0
+    attempts: int = 0
+    graded: bool = False
+    open: bool = False
+    passed: bool = False
+
+    @property
+    def exact_percent(self) -> float | None:
+        return 100 * self.best / self.max if self.graded and self.max else None
+
+    @property
+    def percent(self) -> float | None:
+        exact = self.exact_percent
+        return round(exact, 1) if exact is not None else None
+
+    @property
+    def label(self) -> str:
+        return f"{self.best}/{self.max}" if self.graded else ""
+
+
+def lab_scores(
+    *, learner_ids: Iterable[int], slugs: Iterable[str], since: datetime | None = None
+) -> dict[tuple[int, str], LabScore]:
+    """Best lab scores per (learner, lab) — the gradebook's and the LMS's number for a lab assignment. Only
+    attempts with a finished grading run count as graded; ``since`` ignores attempts started before it. Two
+    queries whatever the number of learners."""
+    from labs.grading.models import OPEN_STATUSES, RunStatus
+
+    attempts = LabAttempt.objects.filter(learner_id__in=list(learner_ids), lab_slug__in=list(slugs))
+    if since is not None:
+        attempts = attempts.filter(started__gte=since)
+    graded = set(
+        GradingRun.objects.filter(attempt__in=attempts, status=RunStatus.DONE).values_list("attempt_id", flat=True)
+    )
+    out: dict[tuple[int, str], LabScore] = {}
+    for a in attempts.values("pk", "learner_id", "lab_slug", "best_score", "max_score", "status"):
+        score = out.setdefault((a["learner_id"], a["lab_slug"]), LabScore())
+        score.attempts += 1
+        score.open = score.open or a["status"] in OPEN_STATUSES
+        if a["pk"] in graded:
+            ratio = a["best_score"] / a["max_score"] if a["max_score"] else 0.0
+            if not score.graded or ratio > (score.best / score.max if score.max else 0.0):
+                score.best, score.max = a["best_score"], a["max_score"]
+            score.graded = True
+            score.passed = score.passed or (a["max_score"] > 0 and a["best_score"] >= a["max_score"])
+    return out
+
+
+# --- instructors: their courses' learners' attempts ---------------------------------------------------------
+
+
+def attempts_of_course(course: Any) -> QuerySet[LabAttempt]:
+    """Lab attempts of the course's learners (every lab), by lab then learner, newest first."""
+    from trainer.courses.models import CourseRole
+
+    learners = course.enrollments.filter(role=CourseRole.LEARNER).values("user_id")
+    return (
+        LabAttempt.objects.filter(learner_id__in=learners)
+        .select_related("learner")
+        .annotate(run_count=Count("runs"))
+        .order_by("lab_slug", "learner__username", "-started")
+    )
+
+
+def attempt_for_teacher(user: Any, attempt_id: int) -> LabAttempt:
+    """An attempt of a learner in a course ``user`` teaches (404 otherwise, so its existence does not leak)."""
+    from trainer.courses.models import CourseRole, Enrollment
+    from trainer.courses.selectors import courses_taught_by
+
+    learners = Enrollment.objects.filter(course__in=courses_taught_by(user), role=CourseRole.LEARNER).values("user_id")
+    return get_object_or_404(LabAttempt.objects.select_related("learner"), pk=attempt_id, learner_id__in=learners)
+
+
+def uploaded_labs_of(user: Any) -> QuerySet[UploadedLab]:
+    qs = UploadedLab.objects.select_related("uploaded_by")
+    return qs if user.is_platform_admin else qs.filter(uploaded_by=user)

@@ -1,4 +1,4 @@
-"""Celery tasks of the labs: grading a run (idempotent, acks_late) and sweeping stuck runs."""
+"""Celery tasks of the labs: grading a run (idempotent, acks_late), sweeping stuck runs and expired attempts."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from celery import shared_task
 
 from labs.grading.peer_services import peer_send_execute
-from labs.grading.services import grading_run_execute, grading_run_fail, grading_sweep_stuck
+from labs.grading.services import grading_run_execute, grading_run_fail, grading_sweep_stuck, lab_attempts_sweep
 from trainer.core.taskbase import PlatformTask
 
 
@@ -37,3 +37,9 @@ def peer_send(peer_id: int, token: str) -> str:
     """A simulated modality sends its images (the learner pressed "Send"); a redelivered message whose press
     was already handled sends nothing."""
     return peer_send_execute(peer_id=peer_id, token=token)
+
+
+@shared_task(base=PlatformTask, name="labs.sweep_attempts")
+def sweep_attempts() -> dict[str, int]:
+    """Close attempts whose time ran out and delete the nodes of closed attempts."""
+    return lab_attempts_sweep()

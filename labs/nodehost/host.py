@@ -274,11 +274,15 @@ class NodeHostService:
             logger.exception("node %s: index verification failed", cfg.node_id)
 
     def _sweep_deleted_nodes(self) -> None:
-        """Remove storage directories of nodes deleted while the host was down."""
+        """Remove storage directories of nodes deleted while the host was down. A directory written in the last
+        minute is left alone: a lab start writes its node's preloaded studies before its transaction commits."""
         try:
             known = selectors.all_node_ids()
+            fresh = time.time() - 60
             for entry in os.scandir(self.options.storage_root):
                 if entry.is_dir() and entry.name.isdigit() and int(entry.name) not in known:
+                    if entry.stat().st_mtime > fresh:
+                        continue
                     shutil.rmtree(entry.path, ignore_errors=True)
         except Exception:
             logger.exception("node host: could not sweep deleted nodes' storage")

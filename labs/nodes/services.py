@@ -98,8 +98,10 @@ def node_create(
     lab_ref: str = "",
     ae_title: str | None = None,
     start: bool = True,
+    port: int | None = None,
 ) -> Node:
-    """Create a node with a fresh port; the node host starts it within its poll interval when ``start``."""
+    """Create a node with a fresh port (or ``port``, e.g. the one of the node it replaces); the node host starts it
+    within its poll interval when ``start``."""
     if kind not in NodeKind.values:
         raise NodeError(f"Unknown node kind '{kind}'.")
     if kind == NodeKind.PERSONAL and Node.objects.filter(owner=owner, kind=NodeKind.PERSONAL).exists():
@@ -118,7 +120,7 @@ def node_create(
                     name=name[:80],
                     lab_ref=lab_ref[:64],
                     ae_title=title,
-                    port=allocate_port(),
+                    port=port or allocate_port(),
                     desired=DesiredState.RUNNING if start else DesiredState.STOPPED,
                     transfer_syntaxes=list(catalog.DEFAULT_TRANSFER_SYNTAXES),
                     last_activity=timezone.now(),
@@ -153,8 +155,12 @@ def node_reset(*, node: Node) -> Node:
 
 
 def node_delete(*, node: Node) -> None:
-    """Delete a node; the host stops it on its next poll. Its files are removed by the host's sweep."""
-    node.delete()
+    """Delete a node; the host stops it on its next poll. Its files are removed by the host's sweep.
+    The row is locked first: the host's log writer cannot then add a row for it between the cascade's reads and
+    the delete (its insert waits, then finds the node gone and drops the record)."""
+    with transaction.atomic():
+        if Node.objects.select_for_update().filter(pk=node.pk).exists():
+            node.delete()
 
 
 CONFIG_FIELDS = (

@@ -121,6 +121,13 @@ def _build_world() -> World:
         "labs:detail": {"slug": "verify-connectivity-echo"},
         "labs:start": {"slug": "verify-connectivity-echo"},
         "labs:check": {"attempt_id": lab_attempt.pk},
+        "labs:reset": {"attempt_id": lab_attempt.pk},
+        "labs:teach-course": {"code": c},
+        "labs:teach-attempt": {"attempt_id": lab_attempt.pk},
+        "api:labs:start": {"slug": "verify-connectivity-echo"},
+        "api:labs:run": {"run_id": lab_run.pk},
+        **{f"api:labs:{n}": {"attempt_id": lab_attempt.pk} for n in ("attempt", "check", "reset", "finish")},
+        "labs:finish": {"attempt_id": lab_attempt.pk},
         "labs:study": {"slug": "store-a-study", "key": "ct-chest"},
         "labs:run": {"run_id": lab_run.pk},
         **{
@@ -287,6 +294,11 @@ MATRIX: dict[str, tuple[str, dict[str, set[int]]]] = {
     "labs:detail": ("get", SIGNED_IN),  # everyone sees the lab; the attempt shown is their own
     "labs:start": ("post", expect(302, 302, 302, 302, 302)),  # starts (or resumes) the actor's own attempt
     "labs:check": ("post", LEARNER_OWNS_POST),
+    "labs:reset": ("post", LEARNER_OWNS_POST),
+    "labs:teach": ("get", INSTRUCTORS),
+    "labs:teach-course": ("get", expect(302, 403, 404, 403, 200)),  # instructors only; another course: 404
+    "labs:teach-attempt": ("get", expect(302, 403, 404, 403, 200)),  # a learner of a course they teach
+    "labs:finish": ("post", LEARNER_OWNS_POST),
     "labs:run": ("get", LEARNER_OWNS),
     "labs:peer": ("get", LEARNER_OWNS),  # a simulated device of the learner's own attempt
     "labs:peer-settings": ("post", LEARNER_OWNS_POST),
@@ -337,6 +349,14 @@ MATRIX: dict[str, tuple[str, dict[str, set[int]]]] = {
     "api:nodes:scu-move": ("post", API_OWNS_WRITE),
     "api:nodes:scu-send": ("post", API_OWNS_WRITE),
     "api:nodes:instance-image": ("get", API_NOBODY_FINDS),
+    "api:labs:list": ("get", API_SIGNED_IN),
+    "api:labs:attempts": ("get", API_SIGNED_IN),  # the actor's own attempts
+    "api:labs:start": ("post", expect(403, 200, 200, 200, 200)),  # starts (or resumes) the actor's own attempt
+    "api:labs:attempt": ("get", API_OWNS),
+    "api:labs:check": ("post", API_OWNS_WRITE),
+    "api:labs:reset": ("post", expect(403, 404, 404, 409, 404)),  # the world's queued run: "wait for it" (409)
+    "api:labs:finish": ("post", API_OWNS_WRITE),
+    "api:labs:run": ("get", API_OWNS),
     "api:courses": ("get", expect(403, 403, 200, 403, 200)),
     "api:course": ("get", API_COURSE_STAFF),
     "api:course-enrollments": ("get", API_COURSE_STAFF),

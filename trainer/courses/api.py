@@ -339,6 +339,7 @@ class GradeCellOut(serializers.Serializer[object]):
     attempts = serializers.IntegerField()
     overridden = serializers.BooleanField()
     status = serializers.CharField()
+    score = serializers.CharField(help_text="Labs: the best score as points/max (empty otherwise)")
 
 
 class GradebookRowOut(serializers.Serializer[object]):
@@ -371,7 +372,7 @@ def _gradebook_body(course: Course) -> dict[str, Any]:
                 "username": row.learner.username, "email": row.learner.email, "domains": row.domains,
                 "cells": [
                     {"assignment": a.pk, "percent": c.percent, "attempts": c.attempts, "overridden": c.overridden,
-                     "status": c.status}
+                     "status": c.status, "score": c.score}
                     for a, c in zip(book.assignments, row.cells, strict=True)
                 ],
             }

@@ -33,9 +33,9 @@ class AssignmentForm(forms.ModelForm[Assignment]):
         blueprint = self.fields["blueprint"]
         assert isinstance(blueprint, forms.ModelChoiceField)
         blueprint.queryset = Blueprint.objects.filter(track=course.track)
-        from labs.scenarios.loader import lab_catalogue  # the labs app builds on trainer, not the other way
+        from labs.scenarios.loader import labs_all  # the labs app builds on trainer, not the other way
 
-        labs = sorted(lab_catalogue().values(), key=lambda lab: lab.title)
+        labs = sorted(labs_all().values(), key=lambda lab: lab.title)  # bundled and uploaded labs
         self.fields["lab_slug"] = forms.ChoiceField(
             label="Lab", required=False, choices=[("", "---------"), *((lab.slug, lab.title) for lab in labs)],
             help_text="For a lab assignment: the lab the learners do.",

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from labs.grading.selectors import LabScore, lab_scores
 from trainer.accounts.models import User
 from trainer.bank.models import Item, ItemType
 from trainer.courses.analysis import Answer, FormStats, ItemKey, ItemStats, analyse_form, analyse_items
@@ -41,6 +42,7 @@ class GradeCell:
     attempts: int
     overridden: bool = False
     status: str = ""
+    score: str = ""  # labs: best points/max
 
 
 @dataclass
@@ -93,6 +95,11 @@ def gradebook(course: Course) -> Gradebook:
         if n == len(s["queue"]) and n:  # a practice set counts once it is complete
             pct = round(100 * r / n, 1)
             cell.percent = pct if cell.percent is None else max(cell.percent, pct)
+    labs: dict[int, dict[tuple[int, str], LabScore]] = {
+        a.pk: lab_scores(learner_ids=[u.pk for u in learners], slugs=[a.lab_slug], since=a.opens_at)
+        for a in assignments
+        if a.kind == AssignmentKind.LAB
+    }
     overrides: dict[tuple[int, int], GradeOverride] = {}
     for override in GradeOverride.objects.filter(assignment__course=course).order_by("created"):
         overrides[(override.learner_id, override.assignment_id)] = override  # newest wins
@@ -102,6 +109,9 @@ def gradebook(course: Course) -> Gradebook:
         for a in assignments:
             cell = best.get((learner.pk, a.pk), GradeCell(None, 0))
             cell = GradeCell(cell.percent, cell.attempts, status="in progress" if (learner.pk, a.pk) in active else "")
+            if a.pk in labs:
+                lab = labs[a.pk].get((learner.pk, a.lab_slug), LabScore())
+                cell = GradeCell(lab.percent, lab.attempts, status="in progress" if lab.open else "", score=lab.label)
             o = overrides.get((learner.pk, a.pk))
             if o is not None and o.percent is not None:
                 cell.percent, cell.overridden = o.percent, True
@@ -115,13 +125,23 @@ def gradebook_csv(course: Course) -> str:
     book = gradebook(course)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["username", "email", *[a.title for a in book.assignments], *book.domain_names.values()])
+    labs = [n for n, a in enumerate(book.assignments) if a.kind == AssignmentKind.LAB]
+    writer.writerow(
+        [
+            "username",
+            "email",
+            *[a.title for a in book.assignments],
+            *[f"{book.assignments[n].title} (points)" for n in labs],
+            *book.domain_names.values(),
+        ]
+    )
     for row in book.rows:
         writer.writerow(
             [
                 row.learner.username,
                 row.learner.email,
                 *["" if c.percent is None else f"{c.percent:g}" for c in row.cells],
+                *[row.cells[n].score for n in labs],
                 *[row.domains.get(code, "") for code in book.domain_names],
             ]
         )
@@ -206,8 +226,18 @@ def cohort_readiness(course: Course) -> CohortReadiness:
             hist[min(4, int(v * 5))] += 1
         domains.append({**entry, "learners": len(values), "mean": sum(values) / len(values) if values else None,
                         "histogram": hist})  # fmt: skip
-    lab_assignments = list(course.assignments.filter(kind=AssignmentKind.LAB))
-    labs_not_done = [(learner, [a.title for a in lab_assignments]) for learner in learners] if lab_assignments else []
+    lab_assignments = list(course.assignments.filter(kind=AssignmentKind.LAB, published=True))
+    scores = {
+        a.pk: lab_scores(learner_ids=[u.pk for u in learners], slugs=[a.lab_slug], since=a.opens_at)
+        for a in lab_assignments
+    }
+    labs_not_done = []
+    for learner in learners:  # done = full marks reached in a graded attempt
+        missing = [
+            a.title for a in lab_assignments if not scores[a.pk].get((learner.pk, a.lab_slug), LabScore()).passed
+        ]
+        if missing:
+            labs_not_done.append((learner, missing))
     return CohortReadiness(domains, at_risk, labs_not_done)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import BooleanField, Case, QuerySet, Value, When
 
 from trainer.accounts.models import User
 from trainer.bank.models import Blueprint
@@ -92,4 +92,13 @@ def time_stats(attempt: ExamAttempt) -> dict[str, Any]:
 
 
 def exams_available(learner: User) -> QuerySet[Blueprint]:
-    return Blueprint.objects.select_related("track").order_by("track__order", "-is_default", "code")
+    """Every blueprint, the learner's own exam track first (``own_track`` marks them); other tracks stay
+    available, as a learner may practise for a second certification."""
+    own = Case(
+        When(track__code=learner.exam_track, then=Value(True)), default=Value(False), output_field=BooleanField()
+    )
+    return (
+        Blueprint.objects.select_related("track")
+        .annotate(own_track=own)
+        .order_by("-own_track", "track__order", "-is_default", "code")
+    )

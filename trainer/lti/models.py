@@ -107,15 +107,19 @@ class PassbackStatus(models.TextChoices):
 
 
 class ScorePassback(models.Model):
-    """One score to send to one line item: for a submitted exam attempt or a saved grade override. The score
-    sent is the learner's current grade for the assignment at sending time (so a late retry never sends a stale
-    score)."""
+    """One score to send to one line item: for a submitted exam attempt, a graded lab run or a saved grade
+    override. The score sent is the learner's current grade for the assignment at sending time (so a late retry
+    never sends a stale score)."""
 
     line_item = models.ForeignKey("lti_tool.LtiLineItem", on_delete=models.CASCADE, related_name="+")
     learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="lti_passbacks")
     attempt = models.ForeignKey(ExamAttempt, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     override = models.ForeignKey(GradeOverride, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    lab_run = models.ForeignKey(
+        "grading.GradingRun", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+        help_text="A lab assignment's graded run (the lab score sent is the learner's best at sending time).",
+    )  # fmt: skip
     status = models.CharField(max_length=16, choices=PassbackStatus.choices, default=PassbackStatus.PENDING)
     tries = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
@@ -135,6 +139,10 @@ class ScorePassback(models.Model):
             models.UniqueConstraint(
                 fields=("line_item", "override"), condition=models.Q(override__isnull=False),
                 name="lti_passback_once_per_override",
+            ),
+            models.UniqueConstraint(
+                fields=("line_item", "lab_run"), condition=models.Q(lab_run__isnull=False),
+                name="lti_passback_once_per_lab_run",
             ),
         ]  # fmt: skip
 

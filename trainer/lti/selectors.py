@@ -7,18 +7,24 @@ from typing import Any
 from django.db.models import Max, QuerySet
 from lti_tool.models import Key
 
+from labs.grading.selectors import lab_scores
 from trainer.accounts.models import User
-from trainer.courses.models import Assignment, Course, GradeOverride
+from trainer.courses.models import Assignment, AssignmentKind, Course, GradeOverride
 from trainer.exams.models import AttemptStatus, ExamAttempt
 from trainer.lti.models import CourseContext, ScorePassback
 
 
 def learner_grade_percent(*, assignment: Assignment, learner: User) -> float | None:
     """The grade the gradebook shows for this learner and assignment: the newest override when it sets a
-    percent, else the best submitted attempt (None when there is neither)."""
+    percent, else the best submitted attempt — for a lab, the best graded lab attempt (None when there is
+    neither)."""
     override = GradeOverride.objects.filter(assignment=assignment, learner=learner).order_by("-created", "-pk").first()
     if override is not None and override.percent is not None:
         return override.percent
+    if assignment.kind == AssignmentKind.LAB:
+        lab = lab_scores(learner_ids=[learner.pk], slugs=[assignment.lab_slug], since=assignment.opens_at)
+        score = lab.get((learner.pk, assignment.lab_slug))
+        return score.exact_percent if score is not None else None  # points/max exactly, not the shown rounding
     best = (
         ExamAttempt.objects.filter(assignment=assignment, learner=learner)
         .exclude(status=AttemptStatus.ACTIVE)

@@ -27,6 +27,7 @@ from pylti1p3.exception import LtiException, LtiServiceException
 from pylti1p3.grade import Grade
 from pylti1p3.lineitem import LineItem
 
+from labs.grading.models import GradingRun, RunStatus
 from trainer.accounts.models import Role, User
 from trainer.bank.models import Track
 from trainer.courses.models import Assignment, AssignmentKind, Course, CourseRole, Enrollment, GradeOverride
@@ -340,7 +341,7 @@ def deep_link_response_jwt(
         resource = (
             DeepLinkResource().set_url(launch_url).set_title(a.title).set_custom_params({CUSTOM_ASSIGNMENT: str(a.pk)})
         )
-        if a.kind in (AssignmentKind.EXAM, AssignmentKind.PRACTICE):
+        if a.kind in (AssignmentKind.EXAM, AssignmentKind.PRACTICE, AssignmentKind.LAB):
             resource.set_lineitem(
                 LineItem().set_score_maximum(float(a.points)).set_label(a.title).set_resource_id(f"assignment-{a.pk}")
             )
@@ -381,13 +382,14 @@ def _enqueue(passback_ids: list[int]) -> None:
 
 
 def passback_queue(
-    *, assignment: Assignment, learner: User, attempt: ExamAttempt | None = None, override: GradeOverride | None = None
-) -> list[int]:
-    """One passback row per line item for this attempt or override (idempotent), sent after commit."""
+    *, assignment: Assignment, learner: User, attempt: ExamAttempt | None = None, override: GradeOverride | None = None,
+    lab_run: GradingRun | None = None,
+) -> list[int]:  # fmt: skip
+    """One passback row per line item for this attempt, lab run or override (idempotent), sent after commit."""
     ids = []
     for line_item in _line_item_targets(assignment, learner):
         passback, created = ScorePassback.objects.get_or_create(
-            line_item=line_item, attempt=attempt, override=override,
+            line_item=line_item, attempt=attempt, override=override, lab_run=lab_run,
             defaults={"learner": learner, "assignment": assignment},
         )  # fmt: skip
         if created:
@@ -646,6 +648,23 @@ def tool_key_retire(*, retire_after: timedelta) -> list[str]:
 
 def passback_targets_exist(*, assignment: Assignment) -> bool:
     return ResourceLinkAssignment.objects.filter(assignment=assignment, line_item__isnull=False).exists()
+
+
+def lab_run_graded(*, run: GradingRun) -> list[int]:
+    """Hook called when a grading run is saved: once it is done, queue a passback for every lab assignment of
+    that lab, bound to a line item, in a course the learner is enrolled in."""
+    if run.status != RunStatus.DONE:
+        return []
+    attempt = run.attempt
+    assignments = Assignment.objects.filter(
+        kind=AssignmentKind.LAB, lab_slug=attempt.lab_slug, course__enrollments__user_id=attempt.learner_id,
+        lti_links__line_item__isnull=False,
+    ).distinct()  # fmt: skip
+    ids: list[int] = []
+    for assignment in assignments:
+        if assignment.opens_at is None or attempt.started >= assignment.opens_at:
+            ids += passback_queue(assignment=assignment, learner=attempt.learner, lab_run=run)
+    return ids
 
 
 def exam_attempt_submitted(*, attempt: ExamAttempt) -> None:

@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='node',
             name='faults',
-            field=models.JSONField(blank=True, default=dict, help_text='Faults the wire code applies (simulated peers): see labs.dicom.runtime.Faults.'),
+            field=models.JSONField(blank=True, default=dict, help_text='Faults the wire code applies (simulated peers), see labs.dicom.runtime.Faults.'),
         ),
         migrations.AlterField(
             model_name='node',

@@ -160,6 +160,7 @@ def test_gradebook_json_csv_override_analysis_and_readiness(course, exam, instru
         "percent": 90.0,
         "attempts": 1,
         "overridden": True,
+        "score": "",
         "status": "",
     }
     csv_response = client.get(f"{base}/gradebook.csv")

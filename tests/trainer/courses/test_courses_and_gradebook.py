@@ -167,6 +167,44 @@ def test_cohort_readiness_lists_learners_at_risk(course, learner, instructor):
     assert learner.username in page and "no practice yet" in page
 
 
+def _graded_lab_attempt(learner: User, points: int, max_points: int = 3, status: str = "active"):
+    from labs.grading.models import GradingRun, LabAttempt, RunStatus
+
+    attempt = LabAttempt.objects.create(
+        learner=learner, lab_slug="verify-connectivity-echo", best_score=points, max_score=max_points, status=status
+    )
+    GradingRun.objects.create(attempt=attempt, status=RunStatus.DONE, score=points, max_score=max_points)
+    return attempt
+
+
+def test_lab_assignments_show_the_best_lab_score_in_the_gradebook_csv_api_and_readiness(course, learner, instructor):
+    from labs.grading.models import LabAttempt
+
+    enrol(course, learner)
+    other: User = UserFactory.create(username="otto-lab")
+    enrol(course, other)
+    lab = Assignment.objects.create(
+        course=course, title="Echo lab", kind=AssignmentKind.LAB, lab_slug="verify-connectivity-echo"
+    )
+    _graded_lab_attempt(learner, 1, status="finished")
+    _graded_lab_attempt(learner, 2)  # the best attempt counts, and one is still open
+    LabAttempt.objects.create(learner=other, lab_slug="verify-connectivity-echo", max_score=3)  # never checked
+    client = signed_in(instructor)
+    page = client.get(reverse("courses:gradebook", args=[course.code])).content.decode()
+    assert "2/3" in page and "66.7%" in page
+    rows = client.get(reverse("courses:gradebook-csv", args=[course.code])).content.decode().splitlines()
+    assert rows[0].endswith("Echo lab,Echo lab (points)")
+    assert f"{learner.username},{learner.email},66.7,2/3" in rows and f"otto-lab,{other.email},," in rows
+    cells = {r["username"]: r["cells"][0] for r in client.get(f"/api/courses/{course.code}/gradebook/").json()["rows"]}
+    assert (cells[learner.username]["score"], cells[learner.username]["percent"]) == ("2/3", 66.7)
+    assert (cells["otto-lab"]["percent"], cells["otto-lab"]["attempts"]) == (None, 1)
+    readiness = client.get(f"/api/courses/{course.code}/readiness/").json()
+    assert {r["username"] for r in readiness["labs_not_done"]} == {learner.username, "otto-lab"}  # no full marks
+    _graded_lab_attempt(learner, 3)
+    readiness = client.get(f"/api/courses/{course.code}/readiness/").json()
+    assert [(r["username"], r["reasons"]) for r in readiness["labs_not_done"]] == [("otto-lab", [lab.title])]
+
+
 def test_an_instructor_assigns_a_lab_from_the_course_page_and_the_learner_is_sent_to_it(course, instructor, learner):
     staff = signed_in(instructor)
     url = reverse("courses:detail", args=[course.code])

@@ -160,3 +160,22 @@ def test_a_second_fixed_form_avoids_the_first_ones_items_and_learners_cannot_pub
     b = set(second.form_items.values_list("item_id", flat=True))
     assert not a & b
     assert learner_client.post(reverse("exams:form-publish", args=[blueprint.code])).status_code == 403
+
+
+def test_the_exam_list_puts_the_learners_own_track_first(learner, db):
+    from trainer.bank.models import Track
+    from trainer.bank.services import tracks_load
+    from trainer.exams.models import Blueprint
+    from trainer.exams.selectors import exams_available
+
+    tracks_load()
+    for code, track in (("other-track", "CIIP"), ("own-track", "CDIP")):
+        Blueprint.objects.create(
+            code=code, track=Track.objects.get(code=track), name=code, scored_items=1, time_limit_minutes=5
+        )
+    learner.exam_track = "CDIP"
+    learner.save(update_fields=["exam_track"])
+    listed = list(exams_available(learner))
+    assert [b.code for b in listed][:1] == ["own-track"] and {b.code for b in listed} >= {"own-track", "other-track"}
+    page = signed_in(learner).get("/exams/").content.decode()
+    assert page.index("own-track") < page.index("other-track") and "your track" in page

@@ -116,3 +116,47 @@ def test_a_learner_outside_the_lms_course_gets_no_passback(lms, registration, sm
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         exam_submit(attempt=attempt)
     assert callbacks == [] and not ScorePassback.objects.exists()
+
+
+def test_a_graded_lab_run_passes_back_the_best_lab_score(
+    lms, registration, learner, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    from labs.grading import services as lab_services
+    from labs.grading import tasks as lab_tasks
+    from labs.grading.models import CheckResult
+    from tests.trainer.lti.conftest import linked_course
+    from tests.trainer.lti.fake_platform import INSTRUCTOR, LEARNER
+    from trainer.accounts.models import User
+    from trainer.courses.models import Assignment, AssignmentKind
+
+    lms.launch(Client(), registration, sub="prof", roles=[INSTRUCTOR], resource_link_id="setup")
+    lab = Assignment.objects.create(
+        course=linked_course(), title="Echo lab", kind=AssignmentKind.LAB, lab_slug="verify-connectivity-echo",
+        points=30,
+    )  # fmt: skip
+    lms.launch(
+        Client(), registration, sub="stud-1", roles=[LEARNER], custom={"pacs_trainer_assignment": str(lab.pk)},
+        lineitem=lms.lineitem_url(1),
+    )  # fmt: skip
+    student = User.objects.get(lti_identities__sub="stud-1")
+    monkeypatch.setattr(lab_tasks.grade, "delay", lambda run_id: None)
+    attempt = lab_services.lab_start(learner=student, slug="verify-connectivity-echo")
+    run = lab_services.grading_run_request(attempt=attempt)
+    CheckResult.objects.create(run=run, order=1, name="association_seen", passed=True, points=1, evidence="seen")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        lab_services.grading_run_execute(run_id=run.pk)  # 1 of 3 points: the echo itself is missing
+    assert len(callbacks) == 1
+    passback = ScorePassback.objects.get(lab_run=run)
+    assert score_passback.apply(args=(passback.pk,)).get() == PassbackStatus.ACCEPTED
+    score = lms.accepted_scores[-1]
+    assert (score["scoreGiven"], score["scoreMaximum"], score["userId"]) == (10.0, 30.0, "stud-1")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        lab_services.grading_run_execute(run_id=run.pk)  # a re-delivered grading message sends nothing new
+    assert callbacks == [] and ScorePassback.objects.filter(lab_run=run).count() == 1
+    # a learner without an LMS membership (another course, no line item for them) gets no passback
+    other_attempt = lab_services.lab_start(learner=learner, slug="verify-connectivity-echo")
+    other_run = lab_services.grading_run_request(attempt=other_attempt)
+    lab_services.grading_run_execute(run_id=other_run.pk)
+    assert not ScorePassback.objects.filter(lab_run=other_run).exists()
