@@ -21,6 +21,7 @@ class LabAttempt(models.Model):
     started = models.DateTimeField(auto_now_add=True)
     status = models.CharField(max_length=16, choices=AttemptStatus.choices, default=AttemptStatus.ACTIVE)
     best_score = models.PositiveIntegerField(default=0)
+    answers = models.JSONField(default=dict, blank=True, help_text="Task key → the learner's typed answer.")
 
     class Meta:
         ordering = ["-started", "-id"]

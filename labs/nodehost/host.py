@@ -220,6 +220,10 @@ class NodeHostService:
 
     def _reconfigure(self, runtime: NodeRuntime, config: NodeConfig) -> None:
         runtime.reconfigure(config)
+        # the console may have deleted or rewritten stored objects: count the quota from the index again
+        self.backend.flush()
+        used = selectors.usage_by_node([config.node_id]).get(config.node_id, (0, 0))
+        runtime.store.set_usage(*used)
         services.node_mark(node_id=config.node_id, status=NodeStatus.RUNNING, revision=config.revision)
 
     def _stop_nodes(self, node_ids: list[int]) -> None:
