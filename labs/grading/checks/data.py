@@ -212,18 +212,18 @@ def study_deidentified(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     originals = synthetic.study(**spec.generator_kwargs())
     want = expected_instances(ctx.lab, spec.key)
     old_uids = {_value(ds, k) for ds in originals for k in _UIDS} - {""}
+    leaked = StoredInstance.objects.filter(node=ctx.node, sop_instance_uid__in=list(want)).count()
+    if leaked:
+        return Outcome(
+            False,
+            f"{leaked} instance(s) of the study are stored with their original SOP Instance UIDs: identified data "
+            "reached the research archive, and its UIDs were not replaced (PS3.15 Annex E, action U).",
+        )
     hashes = {pixels for _, _, pixels in want.values()}
     rows = list(
         StoredInstance.objects.filter(node=ctx.node, pixel_hash__in=hashes).exclude(sop_instance_uid__in=list(want))
     )
     if not rows:
-        kept = StoredInstance.objects.filter(node=ctx.node, sop_instance_uid__in=list(want)).count()
-        if kept:
-            return Outcome(
-                False,
-                f"{kept} instance(s) of the study are stored with their original SOP Instance UIDs: the UIDs were "
-                "not replaced (PS3.15 Annex E, action U).",
-            )
         return Outcome(False, "No de-identified copy of the study is stored on the node (C-STORE, PS3.4 §B.2).")
     by_position = {(_value(ds, "SeriesNumber"), _value(ds, "InstanceNumber")): ds for ds in originals}
     copies: dict[tuple[str, str], Dataset] = {}

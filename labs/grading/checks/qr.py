@@ -89,6 +89,47 @@ def _answer_values(text: str) -> set[str]:
     return {part.strip().upper() for part in re.split(r"[,;\s]+", text) if part.strip()}
 
 
+def _probe_find(ctx: CheckContext, params: dict[str, Any]) -> tuple[set[str] | None, str]:
+    """Run the C-FIND of ``params`` (``level``, ``keys``, ``attribute``, ``model``) on the learner's node as
+    ``probe_ae``; the set of returned ``attribute`` values (upper case), or None and the reason."""
+    attribute = str(params["attribute"])
+    keys = {str(k): str(v) for k, v in dict(params.get("keys", {})).items()}
+    keys.setdefault(attribute, "")
+    node = ctx.node
+    result = scu.find(
+        node_id=node.pk,
+        calling_ae=str(params.get("probe_ae", "GRADER")),
+        remote=scu.Remote(ae_title=node.ae_title, host=ctx.host, port=node.port),
+        allowed=settings.NODE_ALLOWED_NETWORKS,
+        level=str(params.get("level", "STUDY")),
+        keys=keys,
+        model=str(params.get("model", "study")),
+    )
+    if not result.ok:
+        return None, f"The grader's C-FIND on your node did not succeed: {result.message}"
+    return {m.get(attribute, "").strip().upper() for m in result.matches} - {""}, result.message
+
+
+def _query_text(params: dict[str, Any]) -> str:
+    keys = ", ".join(f"{k}={v}" for k, v in dict(params.get("keys", {})).items())
+    return f"a {params.get('level', 'STUDY')}-level C-FIND with {keys or 'no keys'}"
+
+
+@check("find_returns")
+def find_returns(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
+    """Active probe: a C-FIND on the node (``level``, ``keys``) returns ``count`` distinct values of
+    ``attribute`` — what a viewer or another archive asking the node would see (PS3.4 §C.4.1)."""
+    values, message = _probe_find(ctx, params)
+    if values is None:
+        return Outcome(False, message)
+    want = int(params["count"])
+    attribute = str(params["attribute"])
+    text = f"{_query_text(params)} returns {len(values)} {attribute} value(s)"
+    if len(values) == want:
+        return Outcome(True, f"{text}, as expected (PS3.4 §C.4.1).")
+    return Outcome(False, f"{text}; {want} expected (PS3.4 §C.4.1).")
+
+
 @check("answer_matches_find")
 def answer_matches_find(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     """The learner's answer to task ``task`` lists exactly the values of ``attribute`` that a C-FIND on the node
@@ -98,32 +139,17 @@ def answer_matches_find(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     answer = ctx.answers.get(task, "")
     if not answer:
         return Outcome(False, "No answer has been given to this question yet.")
-    attribute = str(params["attribute"])
-    keys = {str(k): str(v) for k, v in dict(params.get("keys", {})).items()}
-    keys.setdefault(attribute, "")
-    node = ctx.node
-    remote = scu.Remote(ae_title=node.ae_title, host=ctx.host, port=node.port)
-    result = scu.find(
-        node_id=node.pk,
-        calling_ae=str(params.get("probe_ae", "GRADER")),
-        remote=remote,
-        allowed=settings.NODE_ALLOWED_NETWORKS,
-        level=str(params.get("level", "STUDY")),
-        keys=keys,
-        model=str(params.get("model", "study")),
-    )
-    if not result.ok:
-        return Outcome(False, f"The grader's C-FIND on your node did not succeed: {result.message}")
-    expected = {m.get(attribute, "").strip().upper() for m in result.matches} - {""}
+    expected, message = _probe_find(ctx, params)
+    if expected is None:
+        return Outcome(False, message)
     given = _answer_values(answer)
     if given == expected:
-        return Outcome(
-            True,
-            f"Your answer lists the {len(expected)} value(s) of {attribute} a {params.get('level', 'STUDY')}-level "
-            "C-FIND returns (PS3.4 §C.4.1).",
-        )
+        attribute = params["attribute"]
+        query = _query_text(params)
+        return Outcome(True, f"Your answer lists the {len(expected)} {attribute} value(s) {query} returns.")
+    wrong = len(given - expected)
     return Outcome(
         False,
-        f"Your answer '{answer}' gives {len(given)} value(s); a {params.get('level', 'STUDY')}-level C-FIND with "
-        f"the right keys returns {len(expected)} (PS3.4 §C.4.1).",
+        f"Your answer '{answer}' gives {len(given)} value(s), {wrong} of them not returned by the right query, and "
+        f"misses {len(expected - given)} (PS3.4 §C.4.1).",
     )

@@ -3,6 +3,7 @@ run by a real node host, and console changes through the node services."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -21,14 +22,18 @@ def fill(arg: str, *, lab: LabSpec, attempt: LabAttempt, workdir: Path) -> str:
     node = attempt.node
     assert node is not None
     arg = arg.replace("{ae}", node.ae_title).replace("{port}", str(node.port)).replace("{host}", "127.0.0.1")
-    if arg.startswith("{study_dir:") or arg.startswith("{study_file:"):
-        kind, key, *index = arg.strip("{}").split(":")
+    if arg.startswith("{study_dir:") or arg.startswith("{study_file:"):  # the unzipped download
+        inner, rest = arg[1:].split("}", 1)
+        kind, key, *index = inner.split(":")
         directory = workdir / key
         paths = sorted(directory.glob("*.dcm")) or services.lab_study_files(lab=lab, key=key, directory=directory)
-        return str(directory) if kind == "study_dir" else str(sorted(paths)[int(index[0])])
-    if arg.startswith("{study_uid:"):  # read off the node console's study list by the learner
-        key = arg.strip("{}").split(":")[1]
-        return str(synthetic.study(**lab.study(key).generator_kwargs())[0].StudyInstanceUID)
+        return f"{directory}{rest}" if kind == "study_dir" else str(sorted(paths)[int(index[0])])
+    if "{study_uid:" in arg:  # e.g. "StudyInstanceUID={study_uid:KEY}", read off the node console's study list
+        return re.sub(
+            r"\{study_uid:([^}]+)\}",
+            lambda m: str(synthetic.study(**lab.study(m.group(1)).generator_kwargs())[0].StudyInstanceUID),
+            arg,
+        )
     if arg.startswith("{dir:"):  # a folder of the learner's own, e.g. "{dir:out}" or "{dir:out}/*.dcm"
         name, rest = arg[len("{dir:") :].split("}", 1)
         directory = workdir / name
