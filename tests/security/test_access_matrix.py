@@ -116,6 +116,7 @@ def _build_world() -> World:
         "labs:detail": {"slug": "verify-connectivity-echo"},
         "labs:start": {"slug": "verify-connectivity-echo"},
         "labs:check": {"attempt_id": lab_attempt.pk},
+        "labs:answer": {"attempt_id": lab_attempt.pk, "task_key": "echo"},
         "labs:study": {"slug": "store-a-study", "key": "ct-chest"},
         "labs:run": {"run_id": lab_run.pk},
         **{
@@ -144,6 +145,7 @@ def _build_world() -> World:
         "nodes:worklist-delete": {"node_id": n, "item_id": worklist.pk},
         "api:nodes:worklist-item": {"node_id": n, "item_id": worklist.pk},
         "nodes:study": {"node_id": n, "study_uid": "1.2.3"},
+        "nodes:study-delete": {"node_id": n, "study_uid": "1.2.3"},
         "api:nodes:study": {"node_id": n, "study_uid": "1.2.3"},
         "nodes:instance": {"node_id": n, "instance_id": 999999},
         "nodes:thumbnail": {"node_id": n, "instance_id": 999999},
@@ -206,6 +208,7 @@ NODE_ROUTES = (
     "nodes:tools", "api:nodes:detail", "api:nodes:config", "api:nodes:start", "api:nodes:stop", "api:nodes:reset",
     "api:nodes:keep-alive", "api:nodes:known-aes", "api:nodes:worklist", "api:nodes:studies",
     "api:nodes:associations", "api:nodes:scu-echo", "api:nodes:scu-find", "api:nodes:scu-move", "api:nodes:scu-send",
+    "nodes:patient-merge",
 )  # fmt: skip
 API_COURSE_STAFF = expect(403, 403, 404, 403, 200)  # teaching nothing: 403; teaching another course: 404
 API_COURSE_STAFF_WRITE = expect(403, 403, 404, 403, {200, 201, 204, 400})
@@ -278,6 +281,7 @@ MATRIX: dict[str, tuple[str, dict[str, set[int]]]] = {
     "labs:detail": ("get", SIGNED_IN),  # everyone sees the lab; the attempt shown is their own
     "labs:start": ("post", expect(302, 302, 302, 302, 302)),  # starts (or resumes) the actor's own attempt
     "labs:check": ("post", LEARNER_OWNS_POST),
+    "labs:answer": ("post", LEARNER_OWNS_POST),  # the answer is kept on the actor's own attempt
     "labs:run": ("get", LEARNER_OWNS),
     "labs:study": ("get", SIGNED_IN),  # generated training data, the same for everyone
     "nodes:detail": ("get", LEARNER_OWNS),
@@ -296,6 +300,8 @@ MATRIX: dict[str, tuple[str, dict[str, set[int]]]] = {
     "nodes:worklist-delete": ("post", LEARNER_OWNS_POST),
     "nodes:studies": ("get", LEARNER_OWNS),
     "nodes:study": ("get", NOBODY_FINDS),
+    "nodes:study-delete": ("post", LEARNER_OWNS_POST),  # the owner is told the study is not there
+    "nodes:patient-merge": ("post", LEARNER_OWNS_POST),
     "nodes:instance": ("get", NOBODY_FINDS),
     "nodes:thumbnail": ("get", NOBODY_FINDS),
     "nodes:log": ("get", LEARNER_OWNS),
