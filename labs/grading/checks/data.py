@@ -16,8 +16,9 @@ from pydicom.dataset import Dataset
 from labs.dicom import catalog, statuses, synthetic
 from labs.dicom.storage import element_text
 from labs.grading.checks.base import CheckContext, Outcome, check
+from labs.grading.checks.network import negotiated
 from labs.grading.checks.storage import expected_instances
-from labs.nodes.models import AssociationLog, DimseLog, StoredInstance
+from labs.nodes.models import DimseLog, StoredInstance
 from labs.nodes.selectors import instance_path
 
 
@@ -35,17 +36,14 @@ def sop_class_accepted(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     if not node.accept_all_storage and uid not in (node.sop_classes or []):
         return Outcome(False, f"The node's accepted storage SOP classes do not include {name} ({uid}).")
     if params.get("seen"):
-        logs = AssociationLog.objects.filter(
-            node=node, direction="in", outcome="accepted", started_at__gte=ctx.since
-        ).order_by("-id")[:50]
-        for log in logs:
-            for cx in log.accepted_contexts:
-                if cx.get("abstract") == uid and cx.get("result") == 0:
-                    return Outcome(
-                        True,
-                        f"Context {cx.get('id')} for {name} from '{log.calling_ae}' was accepted "
-                        f"in {catalog.transfer_syntax_name(str(cx.get('transfer')))} (PS3.8 §9.3.3.2).",
-                    )
+        found = negotiated(ctx, "abstract", uid)
+        if found is not None:
+            log, cx = found
+            syntax = catalog.transfer_syntax_name(str(cx.get("transfer")))
+            return Outcome(
+                True,
+                f"Context {cx.get('id')} for {name} from '{log.calling_ae}' was accepted in {syntax} (PS3.8 §9.3.3.2).",
+            )
         return Outcome(False, f"The node accepts {name}, but no association has negotiated it since you started.")
     return Outcome(True, f"The node's configuration accepts {name} ({uid}) (PS3.4 §B.5).")
 
