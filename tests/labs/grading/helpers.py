@@ -96,7 +96,7 @@ def play(solution: Solution, *, lab: LabSpec, attempt: LabAttempt, workdir: Path
             uid = str(synthetic.study(**lab.study(step.delete_study).generator_kwargs())[0].StudyInstanceUID)
             node_services.study_delete(node=node, study_instance_uid=uid)
             wait_running(node)
-    nodehost.flush()
+    nodehost.settle()
     return outputs
 
 
