@@ -34,6 +34,7 @@ from labs.nodes.models import DesiredState, NodeStatus
 logger = logging.getLogger(__name__)
 
 RETRY_FAILED_SECONDS = 30.0
+SWEEP_MIN_AGE_SECONDS = 600.0  # storage directories younger than this are never swept (see _sweep_deleted_nodes)
 REAP_EVERY_SECONDS = 30.0
 
 
@@ -280,8 +281,13 @@ class NodeHostService:
         """Remove storage directories of nodes deleted while the host was down."""
         try:
             known = selectors.all_node_ids()
+            # a young directory may belong to a node whose row is not committed yet (a lab start writes its
+            # preloaded studies inside the transaction that creates the node): leave it to a later sweep
+            young = time.time() - SWEEP_MIN_AGE_SECONDS
             for entry in os.scandir(self.options.storage_root):
-                if entry.is_dir() and entry.name.isdigit() and int(entry.name) not in known:
+                if not (entry.is_dir() and entry.name.isdigit() and int(entry.name) not in known):
+                    continue
+                if entry.stat().st_mtime < young:
                     shutil.rmtree(entry.path, ignore_errors=True)
         except Exception:
             logger.exception("node host: could not sweep deleted nodes' storage")

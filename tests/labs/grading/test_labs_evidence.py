@@ -30,6 +30,11 @@ def _play(slug: str, steps: list[dict], learner, nodehost, tmp_path) -> tuple[li
     return outputs, {r.name: r for r in run.results.order_by("-order")}  # the first check of a name wins
 
 
+def _storescu(calling: str, folder: str, *options: str) -> list[dict]:
+    """The steps of one ``storescu +sd`` as the learner types it."""
+    return [{"run": ["storescu", *options, "-aet", calling, "-aec", "{ae}", "{host}", "{port}", "+sd", folder]}]
+
+
 def test_a_stopped_listener_refuses_the_tcp_connection_and_nothing_is_logged(learner, nodehost, tmp_path):
     steps = [{"run": ["echoscu", "-aet", "READING_WS1", "-aec", "{ae}", "{host}", "{port}"]}]
     outputs, results = _play("listener-down", steps, learner, nodehost, tmp_path)
@@ -38,25 +43,22 @@ def test_a_stopped_listener_refuses_the_tcp_connection_and_nothing_is_logged(lea
 
 
 def test_an_unaccepted_sop_class_gives_no_presentation_context(learner, nodehost, tmp_path):
-    storescu = ["storescu", "-aet", "US_ROOM_2", "-aec", "{ae}", "{host}", "{port}", "+sd", "{study_dir:us-cine}"]
-    steps = [{"run": storescu}]
+    steps = _storescu("US_ROOM_2", "{study_dir:us-cine}")
     outputs, results = _play("accept-ultrasound-multiframe", steps, learner, nodehost, tmp_path)
     assert "No presentation context for: (USm) 1.2.840.10008.5.1.4.1.1.3.1" in outputs[0]
     assert "do not include Ultrasound Multi Frame Image Storage" in results["sop_class_accepted"].evidence
 
 
 def test_a_compressed_file_cannot_go_in_an_uncompressed_context(learner, nodehost, tmp_path):
-    storescu = ["storescu", "-xv", "-aet", "PARTNER_GW", "-aec", "{ae}", "{host}", "{port}"]
-    storescu += ["+sd", "{study_dir:ct-j2k}"]
-    outputs, results = _play("widen-transfer-syntaxes", [{"run": storescu}], learner, nodehost, tmp_path)
+    steps = _storescu("PARTNER_GW", "{study_dir:ct-j2k}", "-xv")
+    outputs, results = _play("widen-transfer-syntaxes", steps, learner, nodehost, tmp_path)
     assert "unable to convert dataset from 'JPEG 2000 (Lossless only)' transfer syntax" in outputs[0]
     assert "do not include 1.2.840.10008.1.2.4.90" in results["transfer_syntax_accepted"].evidence
 
 
 def test_a_full_archive_answers_out_of_resources(learner, nodehost, tmp_path):
-    storescu = ["storescu", "-v", "-aet", "CT_SCANNER_1", "-aec", "{ae}", "{host}", "{port}"]
-    storescu += ["+sd", "{study_dir:ct-today}"]
-    outputs, results = _play("archive-full-quota", [{"run": storescu}], learner, nodehost, tmp_path)
+    steps = _storescu("CT_SCANNER_1", "{study_dir:ct-today}", "-v")
+    outputs, results = _play("archive-full-quota", steps, learner, nodehost, tmp_path)
     assert "Received Store Response (Refused: OutOfResources)" in outputs[0]
     assert results["dimse_status_seen"].passed and "0xA700" in results["dimse_status_seen"].evidence
     assert "2 of 4 instances" in results["study_stored"].evidence
@@ -74,7 +76,7 @@ def test_a_c_get_without_a_usable_storage_context_fails_every_sub_operation(lear
 def test_a_de_identifier_that_does_not_flag_the_result_still_fails_the_profile_check(learner, nodehost, tmp_path):
     steps = [
         {"run": ["dicom-anonymizer", "{study_dir:trial-ct}", "{dir:research}"]},
-        {"run": ["storescu", "-aet", "RESEARCH_GW", "-aec", "{ae}", "{host}", "{port}", "+sd", "{dir:research}"]},
+        *_storescu("RESEARCH_GW", "{dir:research}"),
     ]
     _, results = _play("deidentify-for-research", steps, learner, nodehost, tmp_path)
     assert "Patient Identity Removed (0012,0062) is not YES" in results["study_deidentified"].evidence
