@@ -81,10 +81,15 @@ def _called(assoc: Any) -> str:
 def on_rejected(event: Any) -> None:
     """The node's own rejections are recorded by the ACSE; this catches the peer rejecting the node."""
     record = record_of(event.assoc)
-    if record is None:
-        return
+    if record is not None:
+        mark_rejected(event.assoc, record)
+
+
+def mark_rejected(assoc: Any, record: AssociationRecord) -> None:
+    """Record the peer's A-ASSOCIATE-RJ (result, source, reason; PS3.8 §9.3.4). Also called by a requester once
+    ``associate()`` returns, because pynetdicom flags the association rejected before EVT_REJECTED runs."""
     record.outcome = "rejected"
-    primitive = getattr(event.assoc.acceptor, "primitive", None)
+    primitive = getattr(assoc.acceptor, "primitive", None)
     if record.reject is None and primitive is not None:
         record.reject = (int(primitive.result), int(primitive.result_source), int(primitive.diagnostic))
 

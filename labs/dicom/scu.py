@@ -95,6 +95,8 @@ def _open(
     )
     if assoc.is_established:
         return assoc, record, ""
+    if getattr(assoc, "is_rejected", False) and not record.reject:
+        records.mark_rejected(assoc, record)
     if record.outcome == "rejected" and record.reject:
         reason = f"{remote.ae_title} rejected the association: {statuses.reject_text(*record.reject)}."
     elif records.record_of(assoc) is None:  # the TCP connection itself failed (EVT_CONN_OPEN never fired)

@@ -127,6 +127,11 @@ class NodeACSE(ACSE):
             evt.trigger(self.assoc, evt.EVT_REJECTED, {})
             self.assoc.kill()
             return
+        if rq is not None:
+            proposed = rq.presentation_context_definition_list
+            preferred = prefer_requested(self.assoc.acceptor.supported_contexts, proposed)
+            if preferred is not None:
+                self.assoc.acceptor.supported_contexts = preferred
         super()._negotiate_as_acceptor()
 
     def send_reject(self, result: int, source: int, diagnostic: int) -> None:
@@ -512,6 +517,40 @@ def _contexts(
             cx.scp_role = True
         contexts.append(cx)
     return contexts
+
+
+def prefer_requested(
+    supported: list[PresentationContext], proposed: Iterable[PresentationContext]
+) -> list[PresentationContext] | None:
+    """The node's contexts with, for each abstract syntax proposed compressed-first, the transfer syntaxes in the
+    requester's order of preference; None when nothing changes (the shared list is then used as it is).
+
+    pynetdicom picks the first of the *acceptor's* syntaxes that the requester proposed, so a requester listing
+    RLE before the uncompressed syntaxes in one context (as getscu ``+xr`` does for the storage contexts of a
+    C-GET) would get an uncompressed context, and a stored RLE object could not be sent back on it. PS3.8
+    §9.3.2.2 lets the acceptor choose any proposed syntax; honouring the requester's first choice keeps stored
+    objects bit for bit."""
+    first: dict[str, list[str]] = {}
+    for cx in proposed:
+        syntaxes = [str(ts) for ts in cx.transfer_syntax]
+        if cx.abstract_syntax and syntaxes and syntaxes[0] not in catalog.UNCOMPRESSED:
+            first.setdefault(str(cx.abstract_syntax), syntaxes)
+    if not first:
+        return None
+    out: list[PresentationContext] = []
+    changed = False
+    for cx in supported:
+        wanted = first.get(str(cx.abstract_syntax))
+        offered = [str(ts) for ts in cx.transfer_syntax]
+        if wanted and wanted[0] in offered and offered[0] != wanted[0]:
+            ordered = [ts for ts in wanted if ts in offered] + [ts for ts in offered if ts not in wanted]
+            new = build_context(str(cx.abstract_syntax), ordered)
+            new.scu_role, new.scp_role = cx.scu_role, cx.scp_role
+            out.append(new)
+            changed = True
+        else:
+            out.append(cx)
+    return out if changed else None
 
 
 def stop_many(runtimes: Iterable[NodeRuntime], *, workers: int = 32) -> None:

@@ -307,3 +307,28 @@ def index_file(path: Path, *, node_id: int, calling_ae: str = "") -> IndexRow | 
         attrs=index_attributes(ds),
         received_at=datetime.fromtimestamp(path.stat().st_mtime, UTC),
     )
+
+
+def rewrite_patient(path: Path, *, patient_id: str, patient_name: str) -> dict[str, str]:
+    """Give a stored object another Patient ID and Patient's Name (PS3.3 C.7.1.1), keeping the previous ID in the
+    Other Patient IDs Sequence (0010,1002) as a patient merge does; the pixel data and every UID stay as they
+    are. The file is replaced atomically; returns the object's new index attributes."""
+    ds = dcmread(path)
+    previous = str(ds.get("PatientID", ""))
+    if previous and previous != patient_id:
+        alias = Dataset()
+        alias.PatientID = previous
+        alias.TypeOfPatientID = "TEXT"
+        known = [item for item in ds.get("OtherPatientIDsSequence", []) if item.get("PatientID") != previous]
+        ds.OtherPatientIDsSequence = [*known, alias]
+    ds.PatientID = patient_id
+    ds.PatientName = patient_name or ds.get("PatientName", "")
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+    os.close(fd)
+    try:
+        ds.save_as(tmp_name, enforce_file_format=True)
+        os.replace(tmp_name, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+    return index_attributes(ds)

@@ -32,6 +32,7 @@ class LabAttempt(models.Model):
     deadline = models.DateTimeField(null=True, blank=True, help_text="Started + the lab's time limit.")
     reset_at = models.DateTimeField(null=True, blank=True, help_text="Last reset: checks read what happened since.")
     ended = models.DateTimeField(null=True, blank=True)
+    answers = models.JSONField(default=dict, blank=True, help_text="Task key → the learner's typed answer.")
 
     class Meta:
         ordering = ["-started", "-id"]

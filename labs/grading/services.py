@@ -57,6 +57,12 @@ def lab_node_configure(*, node: Node, lab: LabSpec, values: dict[str, str] | Non
     }
     if spec.transfer_syntaxes:
         changes["transfer_syntaxes"] = list(spec.transfer_syntaxes)
+    if spec.sop_classes:
+        changes["sop_classes"] = list(spec.sop_classes)
+    if spec.quota_instances is not None:
+        changes["quota_instances"] = spec.quota_instances
+    if spec.quota_bytes is not None:
+        changes["quota_bytes"] = spec.quota_bytes
     node_services.node_configure(node=node, **changes)
     known_aes_add(node=node, known=spec.known_aes, values={"port": str(node.port), **(values or {})})
     for entry in spec.worklist:
@@ -91,7 +97,8 @@ def lab_attempt_build(*, attempt: LabAttempt, lab: LabSpec, port: int | None = N
     for spec in lab.studies:
         if spec.preload:
             synthetic.write_into_store(synthetic.study(**spec.generator_kwargs()), node_storage_dir(node.pk))
-    node_services.node_start(node=node)
+    if lab.node.running:  # a lab about a listener that is down starts with the node stopped
+        node_services.node_start(node=node)
     return node
 
 
@@ -227,6 +234,24 @@ def lab_attempts_sweep(*, now: datetime | None = None) -> dict[str, int]:
     return {"expired": expired, "nodes_deleted": cleaned}
 
 
+def attempt_answer(*, attempt: LabAttempt, task_key: str, text: str) -> LabAttempt:
+    """Keep the learner's answer to a task that asks a question (graded by the task's checks)."""
+    lab = lab_get(attempt.lab_slug)
+    if not any(t.key == task_key and t.question for t in lab.tasks):
+        raise LabError("That task does not ask a question.")
+    if attempt.status == AttemptStatus.CLOSED:
+        raise LabError("This attempt is closed; start the lab again to answer.")
+    answer = " ".join(text.split())[:500]
+    if not answer:
+        raise LabError("Type an answer first.")
+    with transaction.atomic():
+        locked = LabAttempt.objects.select_for_update().get(pk=attempt.pk)
+        locked.answers = {**locked.answers, task_key: answer}
+        locked.save(update_fields=["answers"])
+    attempt.refresh_from_db()
+    return attempt
+
+
 def lab_study_files(*, lab: LabSpec, key: str, directory: Path) -> list[Path]:
     """Write one of the lab's generated studies as PS3.10 files (the same UIDs and pixels every time)."""
     spec = lab.study(key)
@@ -285,7 +310,9 @@ def grading_run_execute(*, run_id: int) -> str:
     node = attempt.node
     if node is None:
         return grading_run_fail(run_id=run_id, error="The lab's node was deleted.")
-    ctx = CheckContext(node=node, since=attempt.checks_since, lab=lab, host=node_public_host(node))
+    ctx = CheckContext(
+        node=node, since=attempt.checks_since, lab=lab, host=node_public_host(node), answers=dict(attempt.answers)
+    )
     values = attempt_placeholders(attempt)  # {port}, {peer_port:KEY}… in check parameters
     done = set(CheckResult.objects.filter(run=run).values_list("order", flat=True))
     order = 0

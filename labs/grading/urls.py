@@ -17,6 +17,7 @@ urlpatterns = [
     path("attempts/<int:attempt_id>/peers/<slug:key>/commit/", views.peer_commit, name="peer-commit"),
     path("attempts/<int:attempt_id>/reset/", views.attempt_reset, name="reset"),
     path("attempts/<int:attempt_id>/finish/", views.attempt_finish, name="finish"),
+    path("attempts/<int:attempt_id>/answers/<slug:task_key>/", views.attempt_answer, name="answer"),
     path("<slug:slug>/", views.lab_detail, name="detail"),
     path("<slug:slug>/start/", views.lab_start, name="start"),
     path("<slug:slug>/studies/<slug:key>.zip", views.lab_study, name="study"),

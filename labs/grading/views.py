@@ -103,6 +103,19 @@ def attempt_finish(request: HttpRequest, attempt_id: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def attempt_answer(request: HttpRequest, attempt_id: int, task_key: str) -> HttpResponse:
+    attempt = selectors.attempt_of(request.user, attempt_id)
+    try:
+        services.attempt_answer(attempt=attempt, task_key=task_key, text=request.POST.get("answer", ""))
+    except services.LabError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Answer saved. It is graded when you press Check my work.")
+    return redirect("labs:detail", slug=attempt.lab_slug)
+
+
+@login_required
 @require_safe
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     run = selectors.run_of(request.user, run_id)

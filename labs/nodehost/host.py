@@ -34,6 +34,7 @@ from labs.nodes.models import DesiredState, NodeStatus
 logger = logging.getLogger(__name__)
 
 RETRY_FAILED_SECONDS = 30.0
+SWEEP_MIN_AGE_SECONDS = 600.0  # storage directories younger than this are never swept (see _sweep_deleted_nodes)
 REAP_EVERY_SECONDS = 30.0
 
 
@@ -220,6 +221,10 @@ class NodeHostService:
 
     def _reconfigure(self, runtime: NodeRuntime, config: NodeConfig) -> None:
         runtime.reconfigure(config)
+        # the console may have deleted or rewritten stored objects: count the quota from the index again
+        self.backend.flush()
+        used = selectors.usage_by_node([config.node_id]).get(config.node_id, (0, 0))
+        runtime.store.set_usage(*used)
         services.node_mark(node_id=config.node_id, status=NodeStatus.RUNNING, revision=config.revision)
 
     def _stop_nodes(self, node_ids: list[int]) -> None:
@@ -274,15 +279,17 @@ class NodeHostService:
             logger.exception("node %s: index verification failed", cfg.node_id)
 
     def _sweep_deleted_nodes(self) -> None:
-        """Remove storage directories of nodes deleted while the host was down. A directory written in the last
-        minute is left alone: a lab start writes its node's preloaded studies before its transaction commits."""
+        """Remove storage directories of nodes deleted while the host was down (directories younger than
+        SWEEP_MIN_AGE_SECONDS are left alone)."""
         try:
             known = selectors.all_node_ids()
-            fresh = time.time() - 60
+            # a young directory may belong to a node whose row is not committed yet (a lab start writes its
+            # preloaded studies inside the transaction that creates the node): leave it to a later sweep
+            young = time.time() - SWEEP_MIN_AGE_SECONDS
             for entry in os.scandir(self.options.storage_root):
-                if entry.is_dir() and entry.name.isdigit() and int(entry.name) not in known:
-                    if entry.stat().st_mtime > fresh:
-                        continue
+                if not (entry.is_dir() and entry.name.isdigit() and int(entry.name) not in known):
+                    continue
+                if entry.stat().st_mtime < young:
                     shutil.rmtree(entry.path, ignore_errors=True)
         except Exception:
             logger.exception("node host: could not sweep deleted nodes' storage")

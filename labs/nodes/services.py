@@ -313,6 +313,62 @@ def known_ae_delete(*, known: KnownAE) -> None:
     _bump(node)
 
 
+# --- stored studies and patients (the archive's "study management" screens) -------------------------------------
+def study_delete(*, node: Node, study_instance_uid: str) -> int:
+    """Delete a stored study: its files and index rows. The node host re-reads the node's usage with the new
+    revision, so the space counts against the quota no more. Returns the number of instances deleted."""
+    from labs.nodes.selectors import instance_path
+
+    instances = list(StoredInstance.objects.filter(node=node, study_instance_uid=study_instance_uid))
+    if not instances:
+        raise NodeError("That study is not stored on this node.")
+    for instance in instances:
+        instance_path(instance).unlink(missing_ok=True)
+    StoredInstance.objects.filter(pk__in=[i.pk for i in instances]).delete()
+    _bump(node, last_activity=timezone.now())
+    return len(instances)
+
+
+def patient_merge(*, node: Node, from_patient_id: str, to_patient_id: str, to_patient_name: str = "") -> int:
+    """Reconcile a patient known under two IDs (PS3.3 C.7.1.1, IHE PIX/"patient merge"): every object stored
+    under ``from_patient_id`` gets ``to_patient_id`` and the surviving patient's name, in the stored files and in
+    the index, and keeps the old ID in its Other Patient IDs Sequence. Returns the number of objects changed."""
+    from labs.dicom.storage import rewrite_patient
+    from labs.nodes.selectors import instance_path
+
+    source = (from_patient_id or "").strip()
+    target = (to_patient_id or "").strip()
+    if not source or not target:
+        raise NodeError("Give the Patient ID to merge and the Patient ID that survives.")
+    if source == target:
+        raise NodeError("The two Patient IDs are the same: nothing to merge.")
+    if len(target) > 64 or "\\" in target:
+        raise NodeError("A Patient ID is at most 64 characters, without backslash (LO, PS3.5 §6.2).")
+    instances = list(StoredInstance.objects.filter(node=node, patient_id=source))
+    if not instances:
+        raise NodeError(f"No study is stored under Patient ID '{source}'.")
+    name = (to_patient_name or "").strip()
+    if not name:
+        survivor = StoredInstance.objects.filter(node=node, patient_id=target).first()
+        name = survivor.patient_name if survivor else instances[0].patient_name
+    if len(name) > 64 * 5:
+        raise NodeError("The patient's name is too long.")
+    changed = 0
+    for instance in instances:
+        path = instance_path(instance)
+        if not path.exists():
+            continue
+        attrs = rewrite_patient(path, patient_id=target, patient_name=name)
+        instance.attrs = attrs
+        instance.patient_id = target[:64]
+        instance.patient_name = str(attrs.get("PatientName", name))[:324]
+        instance.size = path.stat().st_size
+        instance.save(update_fields=["attrs", "patient_id", "patient_name", "size"])
+        changed += 1
+    _bump(node, last_activity=timezone.now())
+    return changed
+
+
 # --- worklist ------------------------------------------------------------------------------------------------
 def worklist_item_add(
     *,

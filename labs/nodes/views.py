@@ -251,6 +251,35 @@ def studies(request: HttpRequest, node: Node) -> HttpResponse:
 
 
 @node_view
+@require_POST
+def study_delete(request: HttpRequest, node: Node, study_uid: str) -> HttpResponse:
+    try:
+        count = services.study_delete(node=node, study_instance_uid=study_uid)
+    except services.NodeError as exc:
+        messages.error(request, str(exc))
+        return redirect("nodes:studies", node_id=node.pk)
+    messages.success(request, f"Study deleted ({count} instances); the space no longer counts against the quota.")
+    return redirect("nodes:studies", node_id=node.pk)
+
+
+@node_view
+@require_POST
+def patient_merge(request: HttpRequest, node: Node) -> HttpResponse:
+    try:
+        count = services.patient_merge(
+            node=node,
+            from_patient_id=request.POST.get("from_patient_id", ""),
+            to_patient_id=request.POST.get("to_patient_id", ""),
+            to_patient_name=request.POST.get("to_patient_name", ""),
+        )
+    except services.NodeError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{count} stored objects now belong to the surviving patient.")
+    return redirect("nodes:studies", node_id=node.pk)
+
+
+@node_view
 @require_safe
 def study_detail(request: HttpRequest, node: Node, study_uid: str) -> HttpResponse:
     instances = selectors.node_study_instances(node, study_uid)

@@ -80,9 +80,13 @@ class NodeSpec(Strict):
     max_associations: int = Field(default=4, ge=1, le=64)
     duplicate_policy: str = Field(default="overwrite", pattern="^(overwrite|keep_first|reject)$")
     worklist: list[WorklistSpec] = Field(default_factory=list)
+    sop_classes: list[str] = Field(default_factory=list, description="Storage SOP classes accepted (PS3.4 B.5)")
+    quota_instances: int | None = Field(default=None, ge=0)
+    quota_bytes: int | None = Field(default=None, ge=0)
+    running: bool = Field(default=True, description="False: the lab starts with the node's listener down")
 
     _check_ae = field_validator("ae_title")(_ae)
-    _uids = field_validator("transfer_syntaxes")(_uid_list)
+    _uids = field_validator("transfer_syntaxes", "sop_classes")(_uid_list)
 
 
 class StudySpec(Strict):
@@ -92,16 +96,32 @@ class StudySpec(Strict):
     seed: int = 1
     patient_name: str = "TRAINING^PHANTOM"
     patient_id: str = "PT-0001"
-    modality: str = Field(default="CT", pattern="^(CT|MR)$")
+    modality: str = Field(default="CT", pattern="^(CT|MR|US)$")
     series: int = Field(default=1, ge=1, le=4)
     images: int = Field(default=2, ge=1, le=20)
     size: int = Field(default=32, ge=8, le=256)
     accession: str = "ACC0001"
     description: str = "Synthetic phantom study"
+    study_date: str = Field(default="20250110", pattern=r"^\d{8}$")
+    frames: int = Field(default=1, ge=1, le=16, description="Frames per image (US multi-frame)")
+    transfer_syntax: str = Field(
+        default="",
+        pattern=r"^(|1\.2\.840\.10008\.1\.2\.1|1\.2\.840\.10008\.1\.2\.5|1\.2\.840\.10008\.1\.2\.4\.90)$",
+        description="Empty (Explicit VR Little Endian), RLE Lossless or JPEG 2000 Lossless",
+    )
+    institution: str = ""
+    station: str = ""
+    other_patient_ids: str = ""
     preload: bool = False  # True: already on the learner's node; False: handed to the learner as files
 
     def generator_kwargs(self) -> dict[str, Any]:
         return self.model_dump(exclude={"key", "preload"})
+
+    @model_validator(mode="after")
+    def _codec(self) -> StudySpec:
+        if self.transfer_syntax == "1.2.840.10008.1.2.4.90" and self.size < 32:
+            raise ValueError("JPEG 2000 needs images of at least 32 x 32 pixels (size: 32)")
+        return self
 
 
 class DestinationSpec(Strict):
@@ -171,7 +191,23 @@ class CheckSpec(Strict):
 class TaskSpec(Strict):
     key: str
     title: str
+    question: str = Field(default="", description="An answer task: the lab page asks this and keeps the answer")
     checks: list[CheckSpec] = Field(min_length=1)
+
+
+class AnswerStep(Strict):
+    """The learner types ``text`` as the answer of task ``task`` on the lab page."""
+
+    task: str
+    text: str
+
+
+class MergePatientStep(Strict):
+    """In the node console, move every study of ``from_patient_id`` to ``to_patient_id`` / ``to_patient_name``."""
+
+    from_patient_id: str
+    to_patient_id: str
+    to_patient_name: str = ""
 
 
 class SolutionStep(Strict):
@@ -187,6 +223,10 @@ class SolutionStep(Strict):
     peer_settings: PeerSettingsStep | None = None  # a change on a simulated modality's console
     peer_send: str | None = None  # press "Send" on the console of this peer
     peer_commit: str | None = None  # press "Request storage commitment" on the console of this peer
+    start_node: bool | None = None  # press Start in the node console
+    answer: AnswerStep | None = None
+    merge_patient: MergePatientStep | None = None
+    delete_study: str | None = None  # a lab study's key: delete that study from the node in the console
 
     @model_validator(mode="after")
     def _one(self) -> SolutionStep:
@@ -246,6 +286,16 @@ class LabSpec(Strict):
                 peer = spec.params.get("peer")
                 if peer is not None and peer not in {p.key for p in self.peers}:
                     raise ValueError(f"{where}: params.peer '{peer}' is not one of the lab's peers")
+                asked = spec.params.get("task")
+                if asked is not None and not any(t.key == asked and t.question for t in self.tasks):
+                    raise ValueError(f"{where}: params.task '{asked}' is not a task with a question")
+        for name in ("reference_solution", "wrong_solution"):
+            solution = getattr(self, name)
+            for n, step in enumerate(solution.steps if solution else []):
+                if step.answer and step.answer.task not in tkeys:
+                    raise ValueError(f"{name}.steps.{n}.answer: task '{step.answer.task}' is not one of {tkeys}")
+                if step.delete_study and step.delete_study not in keys:
+                    raise ValueError(f"{name}.steps.{n}.delete_study: '{step.delete_study}' is not one of {keys}")
         self._check_peers(keys)
         return self
 

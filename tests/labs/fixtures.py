@@ -86,6 +86,20 @@ class InProcessHost:
     def flush(self) -> None:
         assert self.service.backend.flush(), "node host writer did not catch up"
 
+    def settle(self) -> None:
+        """Wait until no association of any node is still open (its log record is queued when it closes), then
+        flush: a DCMTK tool can exit before the node's side of the association has finished."""
+
+        def quiet() -> bool:
+            try:
+                runtimes = list(self.service.state.runtimes.values())
+            except RuntimeError:  # the host thread changed the dict meanwhile: look again
+                return False
+            return not any(rt.server is not None and rt.server.active_associations for rt in runtimes)
+
+        wait_for(quiet, what="the nodes' associations to close")
+        self.flush()
+
     def stop(self) -> None:
         self.service.request_stop()
         self.thread.join(30)

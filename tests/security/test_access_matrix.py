@@ -128,6 +128,7 @@ def _build_world() -> World:
         "api:labs:run": {"run_id": lab_run.pk},
         **{f"api:labs:{n}": {"attempt_id": lab_attempt.pk} for n in ("attempt", "check", "reset", "finish")},
         "labs:finish": {"attempt_id": lab_attempt.pk},
+        "labs:answer": {"attempt_id": lab_attempt.pk, "task_key": "echo"},
         "labs:study": {"slug": "store-a-study", "key": "ct-chest"},
         "labs:run": {"run_id": lab_run.pk},
         **{
@@ -160,6 +161,7 @@ def _build_world() -> World:
         "nodes:worklist-delete": {"node_id": n, "item_id": worklist.pk},
         "api:nodes:worklist-item": {"node_id": n, "item_id": worklist.pk},
         "nodes:study": {"node_id": n, "study_uid": "1.2.3"},
+        "nodes:study-delete": {"node_id": n, "study_uid": "1.2.3"},
         "api:nodes:study": {"node_id": n, "study_uid": "1.2.3"},
         "nodes:instance": {"node_id": n, "instance_id": 999999},
         "nodes:thumbnail": {"node_id": n, "instance_id": 999999},
@@ -222,6 +224,7 @@ NODE_ROUTES = (
     "nodes:tools", "api:nodes:detail", "api:nodes:config", "api:nodes:start", "api:nodes:stop", "api:nodes:reset",
     "api:nodes:keep-alive", "api:nodes:known-aes", "api:nodes:worklist", "api:nodes:studies",
     "api:nodes:associations", "api:nodes:scu-echo", "api:nodes:scu-find", "api:nodes:scu-move", "api:nodes:scu-send",
+    "nodes:patient-merge",
 )  # fmt: skip
 API_COURSE_STAFF = expect(403, 403, 404, 403, 200)  # teaching nothing: 403; teaching another course: 404
 API_COURSE_STAFF_WRITE = expect(403, 403, 404, 403, {200, 201, 204, 400})
@@ -299,6 +302,7 @@ MATRIX: dict[str, tuple[str, dict[str, set[int]]]] = {
     "labs:teach-course": ("get", expect(302, 403, 404, 403, 200)),  # instructors only; another course: 404
     "labs:teach-attempt": ("get", expect(302, 403, 404, 403, 200)),  # a learner of a course they teach
     "labs:finish": ("post", LEARNER_OWNS_POST),
+    "labs:answer": ("post", LEARNER_OWNS_POST),  # the answer is kept on the actor's own attempt
     "labs:run": ("get", LEARNER_OWNS),
     "labs:peer": ("get", LEARNER_OWNS),  # a simulated device of the learner's own attempt
     "labs:peer-settings": ("post", LEARNER_OWNS_POST),
@@ -321,6 +325,8 @@ MATRIX: dict[str, tuple[str, dict[str, set[int]]]] = {
     "nodes:worklist-delete": ("post", LEARNER_OWNS_POST),
     "nodes:studies": ("get", LEARNER_OWNS),
     "nodes:study": ("get", NOBODY_FINDS),
+    "nodes:study-delete": ("post", LEARNER_OWNS_POST),  # the owner is told the study is not there
+    "nodes:patient-merge": ("post", LEARNER_OWNS_POST),
     "nodes:instance": ("get", NOBODY_FINDS),
     "nodes:thumbnail": ("get", NOBODY_FINDS),
     "nodes:log": ("get", LEARNER_OWNS),

@@ -6,7 +6,7 @@ evidence quoting the facts with the PS3.7/PS3.8 reference, and a hint for a lear
 
 Checks live in one module per subject; importing this package registers them all in ``CATALOGUE``."""
 
-from labs.grading.checks import network, peers, qr, storage  # noqa: F401 - registers the checks
+from labs.grading.checks import data, network, peers, qr, storage  # noqa: F401 - registers the checks
 from labs.grading.checks.base import CATALOGUE, CheckContext, CheckFn, Outcome, check
 from labs.grading.checks.storage import expected_instances
 

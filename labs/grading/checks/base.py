@@ -20,6 +20,7 @@ class CheckContext:
     since: datetime
     lab: LabSpec | None = None
     host: str = "127.0.0.1"
+    answers: dict[str, str] = field(default_factory=dict)  # task key → the learner's typed answer
 
 
 @dataclass(frozen=True)

@@ -133,6 +133,16 @@ def known_ae_configured(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     return Outcome(True, f"The node knows '{known.ae_title}' at {known.host}:{known.port} (PS3.7 Annex D).")
 
 
+def negotiated(ctx: CheckContext, key: str, uid: str) -> tuple[AssociationLog, dict[str, Any]] | None:
+    """The newest inbound association (since the attempt started) with an accepted context whose ``key``
+    ('abstract' or 'transfer') is ``uid`` (PS3.8 §9.3.3.2 result 0), and that context."""
+    for log in _inbound(ctx).filter(outcome="accepted")[:50]:
+        for cx in log.accepted_contexts:
+            if cx.get(key) == uid and cx.get("result") == 0:
+                return log, cx
+    return None
+
+
 @check("transfer_syntax_accepted")
 def transfer_syntax_accepted(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     """The node offers ``uid`` and, with ``seen: true``, an association accepted a context in it
@@ -141,13 +151,13 @@ def transfer_syntax_accepted(ctx: CheckContext, params: dict[str, Any]) -> Outco
     if uid not in (ctx.node.transfer_syntaxes or []):
         return Outcome(False, f"The node's accepted transfer syntaxes do not include {uid}.")
     if params.get("seen"):
-        for log in _inbound(ctx).filter(outcome="accepted")[:50]:
-            for cx in log.accepted_contexts:
-                if cx.get("transfer") == uid and cx.get("result") == 0:
-                    return Outcome(
-                        True,
-                        f"Context {cx.get('id')} ({cx.get('abstract')}) from '{log.calling_ae}' was accepted in "
-                        f"{uid} (PS3.8 §9.3.3.2).",
-                    )
+        found = negotiated(ctx, "transfer", uid)
+        if found is not None:
+            log, cx = found
+            return Outcome(
+                True,
+                f"Context {cx.get('id')} ({cx.get('abstract')}) from '{log.calling_ae}' was accepted in "
+                f"{uid} (PS3.8 §9.3.3.2).",
+            )
         return Outcome(False, f"The node lists {uid} but no association has negotiated it yet.")
     return Outcome(True, f"The node's configuration accepts transfer syntax {uid} (PS3.5 §10).")

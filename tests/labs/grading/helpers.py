@@ -3,15 +3,21 @@ run by a real node host, and console changes through the node services."""
 
 from __future__ import annotations
 
+import re
+import shutil
+import sys
 from pathlib import Path
 
 from django.utils import timezone
 
+from labs.dicom import synthetic
 from labs.grading import peer_services, services
+from labs.grading.checks import expected_instances
 from labs.grading.models import GradingRun, LabAttempt
 from labs.grading.selectors import attempt_nodes, attempt_placeholders, fill_placeholders
 from labs.nodes import services as node_services
 from labs.nodes.models import AssociationLog
+from labs.scenarios.loader import lab_get
 from labs.scenarios.schema import LabSpec, Solution, SolutionStep
 from tests.labs.fixtures import dcmtk, wait_for, wait_running
 
@@ -21,12 +27,43 @@ def fill(arg: str, *, lab: LabSpec, attempt: LabAttempt, workdir: Path) -> str:
     assert node is not None
     arg = arg.replace("{ae}", node.ae_title).replace("{port}", str(node.port)).replace("{host}", "127.0.0.1")
     arg = fill_placeholders(arg, attempt_placeholders(attempt))
-    if arg.startswith("{study_dir:") or arg.startswith("{study_file:"):
-        kind, key, *rest = arg.strip("{}").split(":")
+    if arg.startswith("{study_dir:") or arg.startswith("{study_file:"):  # the unzipped download
+        inner, rest = arg[1:].split("}", 1)
+        kind, key, *index = inner.split(":")
         directory = workdir / key
         paths = sorted(directory.glob("*.dcm")) or services.lab_study_files(lab=lab, key=key, directory=directory)
-        return str(directory) if kind == "study_dir" else str(sorted(paths)[int(rest[0])])
+        return f"{directory}{rest}" if kind == "study_dir" else str(sorted(paths)[int(index[0])])
+    if "{study_uid:" in arg:  # e.g. "StudyInstanceUID={study_uid:KEY}", read off the node console's study list
+        return re.sub(
+            r"\{study_uid:([^}]+)\}",
+            lambda m: str(synthetic.study(**lab.study(m.group(1)).generator_kwargs())[0].StudyInstanceUID),
+            arg,
+        )
+    if arg.startswith("{dir:"):  # a folder of the learner's own, e.g. "{dir:out}" or "{dir:out}/*.dcm"
+        name, rest = arg[len("{dir:") :].split("}", 1)
+        directory = workdir / name
+        directory.mkdir(parents=True, exist_ok=True)
+        return f"{directory}{rest}"
     return arg
+
+
+def tool(name: str) -> str:
+    """A learner's command: DCMTK from PATH, Python tools (e.g. dicom-anonymizer) from this interpreter's bin."""
+    local = Path(sys.executable).parent / name
+    return str(local) if shutil.which(name) is None and local.exists() else name
+
+
+def command(step: list[str], *, lab: LabSpec, attempt: LabAttempt, workdir: Path) -> list[str]:
+    """The command line with placeholders filled and ``*`` expanded as the learner's shell would."""
+    args = [tool(step[0])]
+    for a in step[1:]:
+        filled = fill(a, lab=lab, attempt=attempt, workdir=workdir)
+        if "*" in filled:
+            path = Path(filled)
+            args.extend(sorted(str(p) for p in path.parent.glob(path.name)))
+        else:
+            args.append(filled)
+    return args
 
 
 def play(solution: Solution, *, lab: LabSpec, attempt: LabAttempt, workdir: Path, nodehost) -> list[str]:
@@ -36,7 +73,7 @@ def play(solution: Solution, *, lab: LabSpec, attempt: LabAttempt, workdir: Path
     assert node is not None
     for step in solution.steps:
         if step.run:
-            result = dcmtk(*[fill(a, lab=lab, attempt=attempt, workdir=workdir) for a in step.run])
+            result = dcmtk(*command(step.run, lab=lab, attempt=attempt, workdir=workdir))
             outputs.append(result.stdout)
         elif step.add_known_ae:
             k = step.add_known_ae
@@ -53,9 +90,28 @@ def play(solution: Solution, *, lab: LabSpec, attempt: LabAttempt, workdir: Path
         elif step.configure:
             node_services.node_configure(node=node, **step.configure)
             wait_running(node)
+        elif step.start_node:
+            node_services.node_start(node=node)
+            wait_running(node)
+        elif step.answer:
+            services.attempt_answer(attempt=attempt, task_key=step.answer.task, text=step.answer.text)
+        elif step.merge_patient:
+            m = step.merge_patient
+            node_services.patient_merge(
+                node=node,
+                from_patient_id=m.from_patient_id,
+                to_patient_id=m.to_patient_id,
+                to_patient_name=m.to_patient_name,
+            )
+            wait_running(node)
+        elif step.delete_study:
+            nodehost.flush()
+            uid = str(synthetic.study(**lab.study(step.delete_study).generator_kwargs())[0].StudyInstanceUID)
+            node_services.study_delete(node=node, study_instance_uid=uid)
+            wait_running(node)
         else:
             play_peer_step(step, lab=lab, attempt=attempt, workdir=workdir, nodehost=nodehost)
-    nodehost.flush()
+    nodehost.settle()
     return outputs
 
 
@@ -121,6 +177,13 @@ def start_lab(learner, slug: str) -> LabAttempt:
     """Start the lab as the learner and wait until the node host runs its node and its peers."""
     attempt = services.lab_start(learner=learner, slug=slug)
     assert attempt.node is not None
+    lab = lab_get(slug)
     for node in attempt_nodes(attempt):
-        wait_running(node)
+        if node.pk != attempt.node_id or lab.node.running:  # a lab may start with the node's listener down
+            wait_running(node)
+    if lab.node.running:
+        node = attempt.node
+        preloaded = sum(len(expected_instances(lab, s.key)) for s in lab.studies if s.preload)
+        # the host indexes preloaded files just after the start (as a learner sees them appear in the console)
+        wait_for(lambda: node.instances.count() >= preloaded, what="the preloaded studies indexed")
     return attempt
