@@ -134,6 +134,8 @@ def _base(*, seed: int, modality: str = "CT") -> Dataset:
     ds = study(seed=seed, modality=modality, series=1, images=1, size=64)[0]
     for keyword in ("PatientName", "PatientID", "PatientBirthDate", "AccessionNumber", "ReferringPhysicianName"):
         setattr(ds, keyword, "")
+    for keyword in ("FrameOfReferenceUID", "PositionReferenceIndicator"):  # items were reviewed against these bytes
+        delattr(ds, keyword)
     ds.StudyDescription = "Exhibit"
     ds.file_meta.ImplementationVersionName = "PACS_TRAINER_1"  # not the pydicom version: the same bytes after upgrades
     return ds
