@@ -335,3 +335,4 @@ LOGGING = {
     "loggers": {"pynetdicom": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 LABS_GRADING_STUCK_SECONDS = env.int("LABS_GRADING_STUCK_SECONDS", default=300)
+LABS_DIR = Path(env.str("LABS_DIR", default=str(BASE_DIR / "fixtures" / "labs")))  # the lab files (YAML)
