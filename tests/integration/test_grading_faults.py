@@ -21,7 +21,6 @@ from django.utils import timezone
 from labs.grading import services
 from labs.grading.models import CheckResult, GradingRun, RunStatus
 from tests.conftest import WorkerProcess
-from tests.factories import UserFactory
 from tests.integration import fault_checks  # noqa: F401 - registers test_gate in this process too
 from tests.integration.fault_checks import write_gate_lab
 from trainer.accounts.models import User
@@ -32,8 +31,7 @@ FAULT_CHECKS = ("tests.integration.fault_checks",)
 
 
 def learner_named(username: str) -> User:
-    user: User = UserFactory(username=username)
-    return user
+    return User.objects.create_user(username=username, password="x")
 
 
 def wait_for(predicate: Callable[[], bool], *, timeout: float, what: str) -> None:
