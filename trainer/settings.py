@@ -75,6 +75,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "trainer.core.middleware.DatabaseUnavailableMiddleware",  # process_exception runs last: a DB outage → 503
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "trainer.lti.middleware.LtiCookieMiddleware",  # response phase after sessions/CSRF: SameSite=None for LTI
