@@ -32,7 +32,6 @@ from trainer.bank.selectors import (
     item_history,
     item_to_schema,
     item_versions,
-    items_as_schema,
     items_for_export,
     items_search,
 )
@@ -626,9 +625,9 @@ class ExportApi(BankApi):
         qs = items_for_export()
         if given.validated_data.get("status"):
             qs = qs.filter(status__in=list(given.validated_data["status"]))
-        response = HttpResponse(fmt.dump(items_as_schema(qs)), content_type="application/octet-stream; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="pacs-trainer-bank.{fmt.extension}"'
-        return response
+        from trainer.bank.views import export_download
+
+        return export_download(fmt, qs)
 
 
 # ----------------------------------------------------------------------------------------------- blueprints

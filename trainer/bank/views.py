@@ -14,13 +14,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from trainer.accounts.models import User
-from trainer.bank.formats import get_format
+from trainer.bank.formats import Format, get_format
 from trainer.bank.forms import (
     OPTION_ROWS,
     PAIR_ROWS,
@@ -451,11 +452,19 @@ def export_page(request: HttpRequest) -> HttpResponse:
         qs = items_for_export()
         if form.cleaned_data["status"]:
             qs = qs.filter(status__in=form.cleaned_data["status"])
-        body = fmt.dump(items_as_schema(qs))
-        response = HttpResponse(body, content_type="application/octet-stream; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="pacs-trainer-bank.{fmt.extension}"'
-        return response
+        return export_download(fmt, qs)
     return render(request, "bank/export.html", {"form": form})
+
+
+def export_download(fmt: Format, items: QuerySet[Item]) -> HttpResponse:
+    """The export as a download, text and binary formats (QTI's zip) alike; the number of items the format
+    could not hold is in the ``X-Items-Skipped`` header."""
+    written = fmt.write(items_as_schema(items))
+    content_type = "application/octet-stream" if fmt.binary else "application/octet-stream; charset=utf-8"
+    response = HttpResponse(written.data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="pacs-trainer-bank.{fmt.extension}"'
+    response["X-Items-Skipped"] = str(len(written.skipped))
+    return response
 
 
 # ----------------------------------------------------------------------------------------------- blueprints
