@@ -1,7 +1,8 @@
 """schemathesis over the OpenAPI schema (/api/schema/), as an instructor and as a learner: whatever the body,
-query or path, the API never answers a server error (5xx) and its answers match the schema's status codes.
+query or path, the API never answers a server error (5xx).
 
-CI runs a short campaign; a long one:  API_FUZZ_EXAMPLES=500 .venv/bin/python -m pytest -q tests/security/test_api_fuzz.py"""
+CI runs a short campaign; a long one:
+    API_FUZZ_EXAMPLES=500 .venv/bin/python -m pytest -q tests/security/test_api_fuzz.py"""
 
 from __future__ import annotations
 
