@@ -38,7 +38,9 @@ from trainer.bank.selectors import (
 from trainer.bank.services import (
     REVIEW_DECISIONS,
     AuthoringError,
+    bank_import_data,
     bank_import_text,
+    bank_upload_read,
     blueprint_update,
     item_create,
     item_retire,
@@ -551,18 +553,13 @@ class ImportApi(BankApi):
         given = ImportInputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         text = given.validated_data.get("text")
-        if text is None:
-            try:
-                text = given.validated_data["file"].read().decode("utf-8-sig")
-            except UnicodeDecodeError:
-                return _error("the file is not UTF-8 text")
+        fmt, by, dry_run = given.validated_data["format"], self.user(request), given.validated_data["dry_run"]
         try:
-            report = bank_import_text(
-                text=text,
-                fmt=given.validated_data["format"],
-                by=self.user(request),
-                dry_run=given.validated_data["dry_run"],
-            )
+            if text is None:
+                data = bank_upload_read(upload=given.validated_data["file"])
+                report = bank_import_data(data=data, fmt=fmt, by=by, dry_run=dry_run)
+            else:
+                report = bank_import_text(text=text, fmt=fmt, by=by, dry_run=dry_run)
         except ImportFailed as exc:
             return Response(
                 {
@@ -571,6 +568,8 @@ class ImportApi(BankApi):
                 },
                 status=status.HTTP_400_BAD_REQUEST,
             )
+        except ValueError as exc:  # too large, empty
+            return _error(str(exc))
         return Response(
             {
                 "created": report.created,

@@ -64,7 +64,7 @@ from trainer.bank.services import (
     FIXTURES,
     MEDIA_DIR,
     AuthoringError,
-    bank_import_text,
+    bank_import_data,
     blueprint_update,
     item_create,
     item_retire,
@@ -412,30 +412,25 @@ def import_page(request: HttpRequest) -> HttpResponse:
         if stored is None:
             messages.error(request, "That check has expired; upload the file again.")
             return redirect("bank:import")
-        fmt, name, text = stored
-        context.update(_run_import(text=text, fmt=fmt, name=name, user=user, dry_run=False))
+        fmt, name, data = stored
+        context.update(_run_import(data=data, fmt=fmt, name=name, user=user, dry_run=False))
         cache.delete(f"bank-import:{user.pk}:{request.POST['token']}")
         form = ImportForm()
     elif request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            text = upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            form.add_error("file", "The file is not UTF-8 text.")
-        else:
-            fmt, dry_run = form.cleaned_data["format"], form.cleaned_data["dry_run"]
-            context.update(_run_import(text=text, fmt=fmt, name=upload.name, user=user, dry_run=dry_run))
-            if dry_run and not context.get("problems"):
-                token = secrets.token_urlsafe(16)
-                cache.set(f"bank-import:{user.pk}:{token}", (fmt, upload.name, text), IMPORT_CACHE_SECONDS)
-                context["token"] = token
+        data, name = form.cleaned_data["file"], str(getattr(request.FILES.get("file"), "name", "") or "upload")
+        fmt, dry_run = form.cleaned_data["format"], form.cleaned_data["dry_run"]
+        context.update(_run_import(data=data, fmt=fmt, name=name, user=user, dry_run=dry_run))
+        if dry_run and not context.get("problems") and not context.get("fatal"):
+            token = secrets.token_urlsafe(16)
+            cache.set(f"bank-import:{user.pk}:{token}", (fmt, name, data), IMPORT_CACHE_SECONDS)
+            context["token"] = token
     context["form"] = form
     return render(request, "bank/import.html", context)
 
 
-def _run_import(*, text: str, fmt: str, name: str, user: User, dry_run: bool) -> dict[str, Any]:
+def _run_import(*, data: bytes, fmt: str, name: str, user: User, dry_run: bool) -> dict[str, Any]:
     try:
-        report = bank_import_text(text=text, fmt=fmt, by=user, dry_run=dry_run)
+        report = bank_import_data(data=data, fmt=fmt, by=user, dry_run=dry_run)
     except ImportFailed as exc:
         return {"problems": exc.problems, "file_name": name, "fmt": fmt}
     except ValueError as exc:

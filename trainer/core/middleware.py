@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
@@ -39,6 +40,46 @@ def database_unavailable_response(request: HttpRequest) -> HttpResponse:
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def human_size(size: int) -> str:
+    if size >= 1048576:
+        return f"{size / 1048576:.1f} MiB".replace(".0 MiB", " MiB")
+    if size >= 1024:
+        return f"{size / 1024:.1f} KiB".replace(".0 KiB", " KiB")
+    return f"{size} bytes"
+
+
+def too_large_message(size: int, limit: int, what: str = "The upload") -> str:
+    """The words every size limit uses: how big it was, what the limit is."""
+    return f"{what} is {human_size(size)}; the limit is {human_size(limit)}."
+
+
+class RequestSizeLimitMiddleware:
+    """Refuses a request whose body is larger than UPLOAD_MAX_BYTES with 413 and a clear message, before any of
+    it is read (Django itself only caps the non-file part of a body)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            size = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            size = 0
+        limit = int(settings.UPLOAD_MAX_BYTES)
+        if size <= limit:
+            return self.get_response(request)
+        message = too_large_message(size, limit, "This request")
+        response: HttpResponse
+        if request.path.startswith("/api/"):
+            response = JsonResponse({"detail": message}, status=413)
+        else:
+            html = render_to_string(
+                "core/too_large.html", {"message": message, "PLATFORM_NAME": PLATFORM_NAME}, request=None
+            )
+            response = HttpResponse(html, status=413)
+        return response
 
 
 class DatabaseUnavailableMiddleware:
