@@ -14,6 +14,8 @@ import socket
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -22,7 +24,6 @@ from hypothesis import strategies as st
 
 from labs.nodes import services
 from labs.nodes.models import Node, StoredInstance
-from tests.factories import UserFactory
 from tests.integration.dicom_wire import (
     CT_JPEG,
     CT_STORAGE,
@@ -35,9 +36,10 @@ from tests.integration.dicom_wire import (
     request_command,
 )
 from tests.labs.fixtures import NodeHostProcess, echo_ok, wait_for, wait_running
+from trainer.accounts.models import User
 
 pytestmark = [pytest.mark.integration]
-EXAMPLES = int(os.environ.get("DICOM_FUZZ_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("DICOM_FUZZ_EXAMPLES", "20"))
 MEMORY_GROWTH_LIMIT = 200 * 1024 * 1024
 FUZZ = settings(
     max_examples=EXAMPLES,
@@ -70,12 +72,12 @@ class Target:
 
 
 @pytest.fixture
-def target(transactional_db: None, node_settings, tmp_path) -> Iterator[Target]:  # type: ignore[no-untyped-def]
+def target(transactional_db: None, node_settings: Any, tmp_path: Path) -> Iterator[Target]:
     host = NodeHostProcess(tmp_path, node_settings.NODE_STORAGE_ROOT, host_id="fuzz-host")
     host.start()
     try:
-        victim = services.node_create(owner=UserFactory(username="victim"), ae_title="VICTIM")
-        bystander = services.node_create(owner=UserFactory(username="bystander"), ae_title="BYSTANDER")
+        victim = services.node_create(owner=User.objects.create_user(username="victim"), ae_title="VICTIM")
+        bystander = services.node_create(owner=User.objects.create_user(username="bystander"), ae_title="BYSTANDER")
         for node in (victim, bystander):
             wait_running(node, timeout=60)
         pid = wait_for(host.worker_pid, timeout=30, what="the node host's heartbeat")
@@ -154,8 +156,14 @@ UIDISH = st.one_of(
     st.sampled_from(["../../../../etc/passwd", "1.2/3", "1.2\\3", "C:\\x", "1." + "9" * 80, "", "\x00", "1.2.*"]),
 ).map(lambda s: s.encode("latin-1", "replace"))
 VALUES = st.one_of(st.binary(max_size=64), UIDISH, st.just(b"*"), st.just(b"STUDY"), st.just(b"DOE^*"))
+
+
+def _element(tag: tuple[int, int], vr: str, value: bytes, lie: bool, length: int) -> bytes:
+    return element(tag[0], tag[1], vr, value, length=length if lie else None)
+
+
 ELEMENTS = st.builds(
-    lambda tag, vr, value, lie, length: element(*tag, vr, value, length=length if lie else None),
+    _element,
     st.one_of(st.sampled_from(TAGS), st.tuples(st.integers(0, 0xFFFF), st.integers(0, 0xFFFF))),
     st.sampled_from(VRS),
     VALUES,
@@ -282,4 +290,19 @@ def test_a_worklist_query_with_a_deeply_nested_sequence_is_answered(target: Targ
         answer = wire.request(MWL_FIND, command, deep)
         wire.release()
     assert not answer.silent and (answer.refused or answer.final == 0x0000), answer
+    target.assert_unharmed()
+
+
+@pytest.mark.parametrize("operation", ["C-STORE", "C-FIND"])
+def test_a_request_missing_a_required_command_element_is_aborted_at_once(target: Target, operation: str) -> None:
+    """Found by the campaign: pynetdicom drops such a request without an answer, leaving the peer waiting."""
+    from tests.integration.dicom_wire import command_set
+
+    syntax, command = request_command(operation, sop_instance="")
+    if operation == "C-FIND":  # no Affected SOP Class UID
+        command = command_set(CommandField=0x0020, MessageID=1, Priority=0, CommandDataSetType=0x0001)
+    with Wire(target.victim.port) as wire:
+        assert wire.associate("VICTIM")
+        answer = wire.request(syntax, command, ct_data_set())
+    assert answer.aborted, answer
     target.assert_unharmed()
