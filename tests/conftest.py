@@ -133,7 +133,11 @@ class WorkerProcess:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        self.wait_ready()
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()  # a worker that never became ready must not outlive the test and steal later tasks
+            raise
 
     def wait_ready(self, timeout: float = 30) -> None:
         from trainer.core.tasks import ping
@@ -153,9 +157,12 @@ class WorkerProcess:
         import psutil
 
         assert self.proc
-        parent = psutil.Process(self.proc.pid)
-        for p in [*parent.children(recursive=True), parent]:
-            p.kill()
+        try:
+            parent = psutil.Process(self.proc.pid)
+            for p in [*parent.children(recursive=True), parent]:
+                p.kill()
+        except psutil.NoSuchProcess:
+            pass
         self.proc.wait(10)
 
     def stop(self) -> None:

@@ -51,15 +51,15 @@ def web(transactional_db: None, tmp_path: Path) -> Iterator[Web]:
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
-    while True:
-        assert proc.poll() is None, f"gunicorn died; see {tmp_path / 'gunicorn.log'}"
-        try:
-            requests.get(f"{url}/accounts/login/", timeout=10)
-            break
-        except requests.RequestException:
-            assert time.monotonic() < deadline, "gunicorn did not start"
-            time.sleep(0.2)
     try:
+        while True:
+            assert proc.poll() is None, f"gunicorn died; see {tmp_path / 'gunicorn.log'}"
+            try:
+                requests.get(f"{url}/accounts/login/", timeout=10)
+                break
+            except requests.RequestException:
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.2)
         yield Web(url=url, db_name=str(connection.settings_dict["NAME"]))
     finally:
         allow_connections(str(connection.settings_dict["NAME"]), True)  # whatever happened, connections again

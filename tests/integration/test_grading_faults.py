@@ -168,8 +168,10 @@ def broker(url: str) -> Iterator[None]:
     old = celery_app.conf.broker_url
 
     def switch(to: str) -> None:
+        from kombu import pools
+
         celery_app.conf.broker_url = to
-        celery_app.pool.force_close_all()
+        pools.reset()  # kombu keeps producer pools per broker URL: drop them all, closed ones included
         celery_app._pool = None
         celery_app.amqp._producer_pool = None
 
