@@ -102,8 +102,10 @@ def subprocess_env(**extra: str) -> dict[str, str]:
 class WorkerProcess:
     """A real ``celery worker`` process on the test database and the real broker."""
 
-    def __init__(self, log_path: Path) -> None:
+    def __init__(self, log_path: Path, *, include: tuple[str, ...] = (), env: dict[str, str] | None = None) -> None:
         self.log_path = log_path
+        self.include = include  # extra modules the worker imports (e.g. test-only checks)
+        self.env = env or {}
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -124,13 +126,18 @@ class WorkerProcess:
                 "--without-mingle",
                 "--hostname",
                 f"test-{os.getpid()}@%h",
+                *(["--include", ",".join(self.include)] if self.include else []),
             ],
             cwd=ROOT,
-            env=subprocess_env(),
+            env=subprocess_env(**self.env),
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        self.wait_ready()
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()  # a worker that never became ready must not outlive the test and steal later tasks
+            raise
 
     def wait_ready(self, timeout: float = 30) -> None:
         from trainer.core.tasks import ping
@@ -150,9 +157,12 @@ class WorkerProcess:
         import psutil
 
         assert self.proc
-        parent = psutil.Process(self.proc.pid)
-        for p in [*parent.children(recursive=True), parent]:
-            p.kill()
+        try:
+            parent = psutil.Process(self.proc.pid)
+            for p in [*parent.children(recursive=True), parent]:
+                p.kill()
+        except psutil.NoSuchProcess:
+            pass
         self.proc.wait(10)
 
     def stop(self) -> None:

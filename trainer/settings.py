@@ -75,6 +75,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "trainer.core.middleware.DatabaseUnavailableMiddleware",  # process_exception runs last: a DB outage → 503
+    "trainer.core.middleware.RequestSizeLimitMiddleware",  # a body over UPLOAD_MAX_BYTES → 413, before it is read
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "trainer.lti.middleware.LtiCookieMiddleware",  # response phase after sessions/CSRF: SameSite=None for LTI
@@ -237,7 +239,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not PRODUCTION
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
-DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)  # any request body; larger → 413
+DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES
+BANK_IMPORT_MAX_BYTES = env.int("BANK_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)  # one bank file
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- API ---------------------------------------------------------------------------------------------------
@@ -338,3 +342,4 @@ LOGGING = {
     "loggers": {"pynetdicom": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 LABS_GRADING_STUCK_SECONDS = env.int("LABS_GRADING_STUCK_SECONDS", default=300)
+LABS_DIR = Path(env.str("LABS_DIR", default=str(BASE_DIR / "fixtures" / "labs")))  # the lab files (YAML)

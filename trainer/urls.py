@@ -8,6 +8,8 @@ from trainer.courses import api as courses_api
 from trainer.exams import api as exams_api
 from trainer.practice import api as practice_api
 
+handler500 = "trainer.core.views.server_error"
+
 admin.site.site_header = "PACS Trainer administration"
 admin.site.site_title = "PACS Trainer admin"
 

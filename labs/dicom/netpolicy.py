@@ -15,6 +15,14 @@ class DestinationRefused(Exception):
     """The destination is outside the allowed networks or cannot be resolved; the message says why."""
 
 
+def _effective(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """The address a connection really reaches: an IPv4-mapped IPv6 address (``::ffff:a.b.c.d``) is the IPv4
+    host, so it is judged by the IPv4 networks (otherwise ``::/0`` would let any IPv4 host through)."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
 def resolve_allowed(host: str, port: int, allowed: Sequence[Network]) -> str:
     """Return the IP address to connect to for ``host``, or raise :class:`DestinationRefused`."""
     if not host or len(host) > 253:
@@ -29,7 +37,11 @@ def resolve_allowed(host: str, port: int, allowed: Sequence[Network]) -> str:
     if not addresses:
         raise DestinationRefused(f"The host name '{host}' has no address.")
     for address in addresses:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        ip = _effective(ipaddress.ip_address(address.split("%", 1)[0]))
+        if ip.is_unspecified or ip.is_multicast:
+            raise DestinationRefused(
+                f"{host} ({address}) is not a single host: the unspecified and multicast addresses are never used."
+            )
         if not any(ip in net for net in allowed):
             nets = ", ".join(str(n) for n in allowed) or "none"
             raise DestinationRefused(

@@ -109,6 +109,28 @@ class PromptDIMSE(DIMSEServiceProvider):
             return None, None
 
 
+# DIMSE request command fields (PS3.7 §9.3, §10.3): C-STORE, C-GET, C-FIND, C-MOVE, C-ECHO, N-EVENT-REPORT, N-GET,
+# N-SET, N-ACTION, N-CREATE, N-DELETE.
+REQUEST_COMMANDS = frozenset({0x0001, 0x0010, 0x0020, 0x0021, 0x0030, 0x0100, 0x0110, 0x0120, 0x0130, 0x0140, 0x0150})
+
+
+def abort_invalid_request(event: Any) -> None:
+    """A request missing a required command element (an empty Affected SOP Instance UID, say) is dropped by
+    pynetdicom without an answer, leaving the peer waiting until the idle timeout; abort the association at once
+    instead (PS3.8 §7.3.3, A-ABORT), as pynetdicom itself does for a message it cannot decode."""
+    message = event.message
+    command = int(getattr(message.command_set, "CommandField", 0) or 0)
+    if command not in REQUEST_COMMANDS:
+        return
+    try:
+        valid = bool(message.message_to_primitive().is_valid_request)
+    except Exception:  # pynetdicom aborts these itself
+        return
+    if not valid:
+        logger.info("aborting an association that sent an invalid DIMSE request (command 0x%04X)", command)
+        event.assoc.dul.event_queue.put("Evt19")
+
+
 class NodeACSE(ACSE):
     """The node's association acceptance (PS3.8 §9.3.4): pynetdicom's checks plus the node's own."""
 
@@ -375,6 +397,7 @@ class NodeRuntime:
         OSError if the port is taken)."""
         handlers = self._handlers_factory(self)
         handlers += [(e, h) for e, h in records.LOG_HANDLERS]
+        handlers.append((evt.EVT_DIMSE_RECV, abort_invalid_request))
         handlers.append((evt.EVT_CONN_CLOSE, _inbound_close, [self]))
         server = cast(
             NodeServer,

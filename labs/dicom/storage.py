@@ -143,6 +143,16 @@ def _raw_text(vr: str, elem: RawDataElement) -> str | None:
     return text.rstrip(" \x00")
 
 
+def uid_attribute(ds: Dataset, keyword: str) -> str | None:
+    """A UID attribute's value when it is a valid UID *sent with VR UI*; a UID under another VR (a US holding
+    1, say) is not taken for one."""
+    elem = ds.get(keyword)
+    if elem is None:
+        return None
+    vr = getattr(ds.data_element(keyword), "VR", "UI")
+    return clean_uid(elem) if vr == "UI" else None
+
+
 def pixel_data_hash(data: bytes, offset: int, transfer_syntax: str) -> str:
     """SHA-256 of the Pixel Data (7FE0,0010) value as received (native or encapsulated, PS3.5 §8, Annex A.4).
 
@@ -157,20 +167,30 @@ def pixel_data_hash(data: bytes, offset: int, transfer_syntax: str) -> str:
     else:
         (length,) = struct.unpack_from(">L" if big else "<L", data, offset + 8)
         start = offset + 12
-    end = _encapsulated_end(data, start) if length == 0xFFFFFFFF else min(len(data), start + length)
+    if length == 0xFFFFFFFF:
+        end = _encapsulated_end(data, start)
+    elif start + length > len(data):
+        raise ValueError(f"Pixel Data declares {length} bytes but carries {len(data) - start}")
+    else:
+        end = start + length
     return hashlib.sha256(memoryview(data)[start:end]).hexdigest()
 
 
 def _encapsulated_end(data: bytes, pos: int) -> int:
-    """Where encapsulated Pixel Data ends: walk the items to the Sequence Delimitation Item (PS3.5 §A.4)."""
+    """Where encapsulated Pixel Data ends: walk the items to the Sequence Delimitation Item (PS3.5 §A.4).
+
+    Raises ValueError when an item declares more bytes than remain or the delimiter is missing: compressed pixel
+    data that lies about its size is refused, not stored truncated."""
     while pos + 8 <= len(data):
         group, element, length = struct.unpack_from("<HHL", data, pos)
         if (group, element) == (0xFFFE, 0xE0DD):
             return pos
         if (group, element) != (0xFFFE, 0xE000):
-            break
+            raise ValueError(f"Pixel Data has a ({group:04X},{element:04X}) where an item belongs")
+        if pos + 8 + length > len(data):
+            raise ValueError(f"a Pixel Data fragment declares {length} bytes but {len(data) - pos - 8} remain")
         pos += 8 + length
-    return min(pos, len(data))
+    raise ValueError("encapsulated Pixel Data has no Sequence Delimitation Item")
 
 
 class NodeStore:
@@ -203,10 +223,10 @@ class NodeStore:
             return StoreOutcome(statuses.UNABLE_TO_PROCESS, f"Cannot read the data set: {exc}"[:64])
         meta = ds.file_meta
         transfer_syntax = str(getattr(meta, "TransferSyntaxUID", ""))
-        sop_uid = clean_uid(ds.get("SOPInstanceUID"))
-        sop_class = clean_uid(ds.get("SOPClassUID"))
-        study_uid = clean_uid(ds.get("StudyInstanceUID"))
-        series_uid = clean_uid(ds.get("SeriesInstanceUID"))
+        sop_uid = uid_attribute(ds, "SOPInstanceUID")
+        sop_class = uid_attribute(ds, "SOPClassUID")
+        study_uid = uid_attribute(ds, "StudyInstanceUID")
+        series_uid = uid_attribute(ds, "SeriesInstanceUID")
         if not (sop_uid and sop_class and study_uid and series_uid):
             return StoreOutcome(statuses.IDENTIFIER_MISMATCH, "Missing or invalid SOP/Study/Series UID")
         if sop_uid != clean_uid(command_sop_instance) or sop_class != clean_uid(command_sop_class):

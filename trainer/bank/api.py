@@ -37,14 +37,15 @@ from trainer.bank.selectors import (
     item_key_hidden,
     item_to_schema,
     item_versions,
-    items_as_schema,
     items_for_export,
     items_search,
 )
 from trainer.bank.services import (
     REVIEW_DECISIONS,
     AuthoringError,
+    bank_import_data,
     bank_import_text,
+    bank_upload_read,
     blueprint_update,
     item_create,
     item_retire,
@@ -568,12 +569,17 @@ class ImportApi(BankApi):
     def post(self, request: Request) -> Response:
         given = self.valid(ImportInputSerializer, request.data)
         text = given.get("text")
-        if text is None:
-            try:
-                text = given["file"].read().decode("utf-8-sig")
-            except UnicodeDecodeError:
-                return _error("the file is not UTF-8 text")
-        report = bank_import_text(text=text, fmt=given["format"], by=self.user(request), dry_run=given["dry_run"])
+        fmt, by, dry_run = given["format"], self.user(request), given["dry_run"]
+        try:
+            if text is None:
+                data = bank_upload_read(upload=given["file"])
+                report = bank_import_data(data=data, fmt=fmt, by=by, dry_run=dry_run)
+            else:
+                report = bank_import_text(text=text, fmt=fmt, by=by, dry_run=dry_run)
+        except ImportFailed:
+            raise  # answered by handle_exception with every problem
+        except ValueError as exc:  # too large, empty
+            return _error(str(exc))
         return Response(
             {
                 "created": report.created,
@@ -625,10 +631,9 @@ class ExportApi(BankApi):
         qs = items_for_export(user=self.user(request))  # not the items this user is to review blind
         if given.get("status"):
             qs = qs.filter(status__in=list(given["status"]))
-        written = fmt.write(items_as_schema(qs))  # bytes: QTI is a zip
-        response = HttpResponse(written.data, content_type="application/octet-stream")
-        response["Content-Disposition"] = f'attachment; filename="pacs-trainer-bank.{fmt.extension}"'
-        return response
+        from trainer.bank.views import export_download
+
+        return export_download(fmt, qs)
 
 
 # ----------------------------------------------------------------------------------------------- blueprints

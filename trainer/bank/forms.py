@@ -11,6 +11,7 @@ from pydantic import ValidationError as PydanticValidationError
 from trainer.bank.formats import FORMATS
 from trainer.bank.models import Blueprint, CognitiveLevel, Difficulty, Domain, Item, ItemStatus, ItemType, Track
 from trainer.bank.schema import ID_PATTERN, ItemIn
+from trainer.bank.services import bank_upload_read
 
 CHOICE_TYPES = {ItemType.SINGLE, ItemType.MULTIPLE, ItemType.TRUEFALSE, ItemType.ORDERING}
 OPTION_ROWS = 6
@@ -289,7 +290,7 @@ def format_choices() -> list[tuple[str, str]]:
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(help_text="A bank file in the chosen format.")
+    file = forms.FileField(help_text="A bank file in the chosen format, at most 10 MiB.")
     format = forms.ChoiceField()
     dry_run = forms.BooleanField(
         required=False, initial=True, label="Dry run first", help_text="Check everything and report; change nothing."
@@ -300,6 +301,12 @@ class ImportForm(forms.Form):
         fmt = self.fields["format"]
         assert isinstance(fmt, forms.ChoiceField)
         fmt.choices = format_choices()
+
+    def clean_file(self) -> bytes:
+        try:
+            return bank_upload_read(upload=self.cleaned_data["file"])
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from exc
 
 
 class ExportForm(forms.Form):

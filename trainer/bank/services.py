@@ -385,6 +385,23 @@ def bank_import_text(*, text: str, fmt: str, by: User | None = None, dry_run: bo
     return bank_import(items=bank_parse(text=text, fmt=fmt), by=by, dry_run=dry_run)
 
 
+def bank_upload_read(*, upload: Any) -> bytes:
+    """The bytes of an uploaded bank file, refused with a clear message when larger than BANK_IMPORT_MAX_BYTES
+    or empty (the format then reports anything wrong inside it, with its place)."""
+    from trainer.core.middleware import too_large_message
+
+    limit = int(settings.BANK_IMPORT_MAX_BYTES)
+    size = int(getattr(upload, "size", 0) or 0)
+    if size > limit:
+        raise ValueError(too_large_message(size, limit, "The file"))
+    data = bytes(upload.read(limit + 1))
+    if len(data) > limit:
+        raise ValueError(too_large_message(len(data), limit, "The file"))
+    if not data:
+        raise ValueError("The file is empty.")
+    return data
+
+
 def bank_import_data(*, data: bytes, fmt: str, by: User | None = None, dry_run: bool = False) -> ImportReport:
     """Import a file's bytes in any format (what the command and uploads use)."""
     return bank_import(items=bank_parse(data=data, fmt=fmt), by=by, dry_run=dry_run)

@@ -12,13 +12,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from labs.dicom.imaging import NotAnImage
 from trainer.accounts.models import User
-from trainer.bank.formats import get_format
+from trainer.bank.formats import Format, get_format
 from trainer.bank.forms import (
     OPTION_ROWS,
     PAIR_ROWS,
@@ -64,7 +65,7 @@ from trainer.bank.selectors import (
 )
 from trainer.bank.services import (
     AuthoringError,
-    bank_import_text,
+    bank_import_data,
     blueprint_update,
     item_create,
     item_retire,
@@ -428,30 +429,25 @@ def import_page(request: HttpRequest) -> HttpResponse:
         if stored is None:
             messages.error(request, "That check has expired; upload the file again.")
             return redirect("bank:import")
-        fmt, name, text = stored
-        context.update(_run_import(text=text, fmt=fmt, name=name, user=user, dry_run=False))
+        fmt, name, data = stored
+        context.update(_run_import(data=data, fmt=fmt, name=name, user=user, dry_run=False))
         cache.delete(f"bank-import:{user.pk}:{request.POST['token']}")
         form = ImportForm()
     elif request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            text = upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            form.add_error("file", "The file is not UTF-8 text.")
-        else:
-            fmt, dry_run = form.cleaned_data["format"], form.cleaned_data["dry_run"]
-            context.update(_run_import(text=text, fmt=fmt, name=upload.name, user=user, dry_run=dry_run))
-            if dry_run and not context.get("problems"):
-                token = secrets.token_urlsafe(16)
-                cache.set(f"bank-import:{user.pk}:{token}", (fmt, upload.name, text), IMPORT_CACHE_SECONDS)
-                context["token"] = token
+        data, name = form.cleaned_data["file"], str(getattr(request.FILES.get("file"), "name", "") or "upload")
+        fmt, dry_run = form.cleaned_data["format"], form.cleaned_data["dry_run"]
+        context.update(_run_import(data=data, fmt=fmt, name=name, user=user, dry_run=dry_run))
+        if dry_run and not context.get("problems") and not context.get("fatal"):
+            token = secrets.token_urlsafe(16)
+            cache.set(f"bank-import:{user.pk}:{token}", (fmt, name, data), IMPORT_CACHE_SECONDS)
+            context["token"] = token
     context["form"] = form
     return render(request, "bank/import.html", context)
 
 
-def _run_import(*, text: str, fmt: str, name: str, user: User, dry_run: bool) -> dict[str, Any]:
+def _run_import(*, data: bytes, fmt: str, name: str, user: User, dry_run: bool) -> dict[str, Any]:
     try:
-        report = bank_import_text(text=text, fmt=fmt, by=user, dry_run=dry_run)
+        report = bank_import_data(data=data, fmt=fmt, by=user, dry_run=dry_run)
     except ImportFailed as exc:
         return {"problems": exc.problems, "file_name": name, "fmt": fmt}
     except ValueError as exc:
@@ -468,11 +464,19 @@ def export_page(request: HttpRequest) -> HttpResponse:
         qs = items_for_export(user=_user(request))  # not the items this user is to review blind
         if form.cleaned_data["status"]:
             qs = qs.filter(status__in=form.cleaned_data["status"])
-        written = fmt.write(items_as_schema(qs))  # bytes: QTI is a zip
-        response = HttpResponse(written.data, content_type="application/octet-stream")
-        response["Content-Disposition"] = f'attachment; filename="pacs-trainer-bank.{fmt.extension}"'
-        return response
+        return export_download(fmt, qs)
     return render(request, "bank/export.html", {"form": form})
+
+
+def export_download(fmt: Format, items: QuerySet[Item]) -> HttpResponse:
+    """The export as a download, text and binary formats (QTI's zip) alike; the number of items the format
+    could not hold is in the ``X-Items-Skipped`` header."""
+    written = fmt.write(items_as_schema(items))
+    content_type = "application/octet-stream" if fmt.binary else "application/octet-stream; charset=utf-8"
+    response = HttpResponse(written.data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="pacs-trainer-bank.{fmt.extension}"'
+    response["X-Items-Skipped"] = str(len(written.skipped))
+    return response
 
 
 # ----------------------------------------------------------------------------------------------- blueprints

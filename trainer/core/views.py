@@ -8,9 +8,21 @@ from django.views.decorators.http import require_safe
 
 from trainer.accounts.models import Role, User
 from trainer.bank.models import Track
+from trainer.core.middleware import database_unavailable_response, is_database_outage
 from trainer.core.permissions import instructor_required
 from trainer.core.services.health import platform_health
 from trainer.practice.selectors import due_cards_count, mastery_by_domain, next_action, readiness_trend
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: a database outage anywhere in the request (middleware included) gets the 503 page."""
+    import sys
+
+    from django.views.defaults import server_error as default_server_error
+
+    if is_database_outage(sys.exc_info()[1]):
+        return database_unavailable_response(request)
+    return default_server_error(request)
 
 
 @require_safe

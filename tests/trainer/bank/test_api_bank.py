@@ -174,3 +174,15 @@ def test_the_schema_documents_the_bank_api():
     ):
         assert path in schema
     assert ItemStatus.IN_REVIEW in schema
+
+
+def test_binary_formats_export_through_the_api_and_the_page(sample, instructor_client):
+    """Found by schemathesis: exporting as QTI (a zip) was a server error on both doors."""
+    import io
+    import zipfile
+
+    for url in (reverse("api:bank:export"), reverse("bank:export")):
+        response = instructor_client.get(url, {"format": "qti"})
+        assert response.status_code == 200, url
+        assert zipfile.ZipFile(io.BytesIO(response.content)).namelist()
+        assert response["Content-Disposition"].endswith('.zip"')
