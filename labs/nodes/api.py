@@ -94,7 +94,17 @@ class NodeCreateSerializer(serializers.Serializer[Any]):
     name = serializers.CharField(required=False, default="", max_length=80)
 
 
-class NodeListView(APIView):
+class NodeApi(APIView):
+    """Base of the node API: a ``NodeError`` from the services (a request that cannot be carried out) is a 400
+    with its message for the learner."""
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, services.NodeError):
+            return error(str(exc))
+        return super().handle_exception(exc)
+
+
+class NodeListView(NodeApi):
     @extend_schema(responses=NodeSerializer(many=True), summary="Your nodes")
     def get(self, request: Request) -> Response:
         health = selectors.nodehost_health()
@@ -109,10 +119,7 @@ class NodeListView(APIView):
     def post(self, request: Request) -> Response:
         data = NodeCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            node = services.node_create(owner=request.user, kind=NodeKind.PERSONAL, name=data.validated_data["name"])  # type: ignore[arg-type]
-        except services.NodeError as exc:
-            return error(str(exc))
+        node = services.node_create(owner=request.user, kind=NodeKind.PERSONAL, name=data.validated_data["name"])  # type: ignore[arg-type]
         return Response(node_data(node), status=status.HTTP_201_CREATED)
 
 
@@ -133,7 +140,7 @@ class NodeDetailSerializer(NodeSerializer):
         return [{"purpose": p, "command": c} for p, c in selectors.node_commands(node)]
 
 
-class NodeView(APIView):
+class NodeView(NodeApi):
     """Base for views on one of the user's nodes."""
 
     def node(self, request: Request, node_id: int) -> Node:
@@ -178,10 +185,7 @@ class NodeConfigView(NodeView):
         node = self.node(request, node_id)
         data = NodeConfigSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            services.node_configure(node=node, **data.validated_data)
-        except services.NodeError as exc:
-            return error(str(exc))
+        services.node_configure(node=node, **data.validated_data)
         return Response(node_data(node))
 
 
@@ -248,10 +252,7 @@ class KnownAEListView(NodeView):
         node = self.node(request, node_id)
         data = KnownAEInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            known = services.known_ae_add(node=node, **data.validated_data)
-        except services.NodeError as exc:
-            return error(str(exc))
+        known = services.known_ae_add(node=node, **data.validated_data)
         return Response(KnownAESerializer(known).data, status=status.HTTP_201_CREATED)
 
 
@@ -277,10 +278,7 @@ class KnownAEDetailView(NodeView):
         known = self.known(request, node_id, known_id)
         data = KnownAEPatchSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            services.known_ae_update(known=known, **data.validated_data)
-        except services.NodeError as exc:
-            return error(str(exc))
+        services.known_ae_update(known=known, **data.validated_data)
         return Response(KnownAESerializer(known).data)
 
     @extend_schema(responses={204: None}, summary="Remove a known AE")
@@ -332,10 +330,7 @@ class WorklistView(NodeView):
         node = self.node(request, node_id)
         data = WorklistInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            item = services.worklist_item_add(node=node, **data.validated_data)
-        except services.NodeError as exc:
-            return error(str(exc))
+        item = services.worklist_item_add(node=node, **data.validated_data)
         return Response(_worklist_row(item), status=status.HTTP_201_CREATED)
 
 
@@ -598,10 +593,7 @@ class _ScuView(NodeView):
         known = node.known_aes.filter(pk=data.validated_data["known_ae"]).first()
         if known is None:
             return error("known_ae is not one of this node's known AEs.")
-        try:
-            return scu_response(self.run(node, known, data.validated_data))
-        except services.NodeError as exc:
-            return error(str(exc))
+        return scu_response(self.run(node, known, data.validated_data))
 
 
 _SCU_RESPONSES = {200: ScuResultSerializer, 400: ErrorSerializer}
