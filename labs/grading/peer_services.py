@@ -127,9 +127,9 @@ def peer_settings_update(*, peer: LabPeer, **changes: Any) -> LabPeer:
         if "dest_ae" in changes:
             clean["dest_ae"] = node_services.validate_ae_title(str(changes["dest_ae"]), what="Destination AE title")
         if "dest_host" in changes:
-            clean["dest_host"] = node_services._validate_host(str(changes["dest_host"]))
+            clean["dest_host"] = node_services.validate_host(str(changes["dest_host"]))
         if "dest_port" in changes:
-            clean["dest_port"] = node_services._validate_port(changes["dest_port"])
+            clean["dest_port"] = node_services.validate_port(changes["dest_port"])
     except node_services.NodeError as exc:
         raise PeerError(str(exc)) from exc
     for key in ("one_association_per_image", "new_uids"):

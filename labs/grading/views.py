@@ -162,7 +162,7 @@ def peer_console(request: HttpRequest, attempt_id: int, key: str) -> HttpRespons
     context = {
         "peer": peer,
         "lab": lab,
-        "spec": next((p for p in lab.peers if p.key == peer.key), None),
+        "spec": spec,
         "host": node_public_host(peer.node),
         "form": form,
         "pending": bool(s.get("send_token")),

@@ -53,14 +53,14 @@ def validate_ae_title(value: str, *, what: str = "AE title") -> str:
     return title
 
 
-def _validate_host(value: str) -> str:
+def validate_host(value: str) -> str:
     host = (value or "").strip()
     if not host or len(host) > 253 or not re.fullmatch(r"[A-Za-z0-9.\-:\[\]_]+", host):
         raise NodeError(f"Host '{value}' is not a host name or IP address.")
     return host.strip("[]")
 
 
-def _validate_port(value: Any) -> int:
+def validate_port(value: Any) -> int:
     try:
         port = int(value)
     except (TypeError, ValueError):
@@ -276,8 +276,8 @@ def known_ae_add(*, node: Node, ae_title: str, host: str, port: Any, description
     known = KnownAE.objects.create(
         node=node,
         ae_title=title,
-        host=_validate_host(host),
-        port=_validate_port(port),
+        host=validate_host(host),
+        port=validate_port(port),
         description=description[:120],
         **{k: bool(v) for k, v in flags.items()},
     )
@@ -293,9 +293,9 @@ def known_ae_update(*, known: KnownAE, **changes: Any) -> KnownAE:
                 raise NodeError(f"The node already knows an AE titled '{title}'.")
             known.ae_title = title
         elif key == "host":
-            known.host = _validate_host(value)
+            known.host = validate_host(value)
         elif key == "port":
-            known.port = _validate_port(value)
+            known.port = validate_port(value)
         elif key == "description":
             known.description = str(value)[:120]
         elif key in KNOWN_AE_FLAGS:
