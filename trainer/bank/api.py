@@ -576,9 +576,7 @@ class ImportApi(BankApi):
                 report = bank_import_data(data=data, fmt=fmt, by=by, dry_run=dry_run)
             else:
                 report = bank_import_text(text=text, fmt=fmt, by=by, dry_run=dry_run)
-        except ImportFailed:
-            raise  # answered by handle_exception with every problem
-        except ValueError as exc:  # too large, empty
+        except ValueError as exc:  # too large, empty (ImportFailed goes to handle_exception with every problem)
             return _error(str(exc))
         return Response(
             {
