@@ -191,20 +191,30 @@ def nodehost(work: Path, *, host_id: str = "bench", storage: Path | None = None)
 
 
 @contextmanager
-def storescp(directory: Path) -> Iterator[int]:
-    """DCMTK's storescp (TCP_NODELAY=1) writing into directory; yields its port."""
-    port = peer_port()
-    directory.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.Popen(
-        ["storescp", "-od", str(directory), str(port)], env={**os.environ, "TCP_NODELAY": "1"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+def _listening(args: list[str], port: int, *, what: str, timeout: float) -> Iterator[int]:
+    """Run a receiver (TCP_NODELAY=1 in its environment) until the block ends; yields its port once it listens."""
+    proc = subprocess.Popen(args, env={**os.environ, "TCP_NODELAY": "1"}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
     try:
-        wait_for(lambda: port_open(port), timeout=10, what="storescp")
+        wait_for(lambda: port_open(port), timeout=timeout, what=what)
         yield port
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def storescp(directory: Path) -> contextlib.AbstractContextManager[int]:
+    """DCMTK's storescp writing into directory; yields its port."""
+    port = peer_port()
+    directory.mkdir(parents=True, exist_ok=True)
+    return _listening(["storescp", "-od", str(directory), str(port)], port, what="storescp", timeout=10)
+
+
+def bare_pynetdicom(directory: Path) -> contextlib.AbstractContextManager[int]:
+    """A stock pynetdicom storage SCP writing the received bytes into directory (bench/bare_scp.py); its port."""
+    port = peer_port()
+    script = str(ROOT / "bench" / "bare_scp.py")
+    return _listening([sys.executable, script, str(directory), str(port)], port, what="bare pynetdicom", timeout=20)
 
 
 @contextmanager

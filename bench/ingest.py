@@ -1,5 +1,6 @@
 """C-STORE ingest: DCMTK storescu (TCP_NODELAY=1, one association, `+sd`) sends the same files into a learner
-node (indexed for C-FIND), DCMTK storescp and Orthanc, in alternating order, with storage on tmpfs and on disk."""
+node (indexed for C-FIND), DCMTK storescp, Orthanc and a bare pynetdicom SCP (the library's floor), in
+alternating order, with storage on tmpfs and on disk."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from bench.common import (
     ROOT,
     Figure,
     Section,
+    bare_pynetdicom,
     nodehost,
     nodes_delete,
     orthanc,
@@ -24,7 +26,7 @@ from bench.common import (
     with_peer,
 )
 
-FULL_RUNS = 3  # each run sends both data sets to three receivers on two media
+FULL_RUNS = 3  # each run sends both data sets to four receivers on two media
 CT = "ct"  # 512 x 512 x 16 bit: 0.5 MB each
 SMALL = "small"  # 140 x 140 x 16 bit: ~40 kB each
 
@@ -80,8 +82,8 @@ def run(work: Path, *, quick: bool, runs: int) -> Section:
                 for r in range(runs):
                     for name, (folder, count, _mb) in data.items():
                         progress(f"ingest: {medium} run {r + 1}/{runs} {name}")
-                        order = ["node", "storescp", "orthanc"]
-                        order = order[r % 3 :] + order[: r % 3]  # alternate who goes first
+                        order = ["node", "storescp", "orthanc", "pynetdicom"]
+                        order = order[r % 4 :] + order[: r % 4]  # alternate who goes first
                         for target in order:
                             scratch = base / f"{target}-{name}-{r}"
                             if target == "node":
@@ -89,6 +91,9 @@ def run(work: Path, *, quick: bool, runs: int) -> Section:
                             elif target == "storescp":
                                 with storescp(scratch) as port:
                                     seconds = _send(folder, port, "STORESCP")
+                            elif target == "pynetdicom":
+                                with bare_pynetdicom(scratch) as port:
+                                    seconds = _send(folder, port, "BARE")
                             else:
                                 with orthanc(scratch) as (_, port, _):
                                     seconds = _send(folder, port, "ORTHANC")
@@ -114,7 +119,12 @@ def run(work: Path, *, quick: bool, runs: int) -> Section:
                 "Orthanc", times[(medium, name, "orthanc")],
             )  # fmt: skip
             vs_orthanc.met = vs_orthanc.ratio is not None and vs_orthanc.ratio >= 1
-            figures += [vs_scp, vs_orthanc]
+            vs_floor = with_peer(
+                Figure(f"ingest_{name}_{medium}_pynetdicom", f"… same, against a bare pynetdicom SCP ({medium})",
+                       "images/s", node, better="higher"),
+                "pynetdicom, handler writes the bytes only", times[(medium, name, "pynetdicom")],
+            )  # fmt: skip
+            figures += [vs_scp, vs_orthanc, vs_floor]
 
     def ratio(key: str) -> str:
         fig = next((f for f in figures if f.key == key), None)
@@ -125,12 +135,16 @@ def run(work: Path, *, quick: bool, runs: int) -> Section:
         f"On {medium} the node ingests the CT series at {ratio(f'ingest_{CT}_{medium}')} storescp's rate and the "
         f"small objects at {ratio(f'ingest_{SMALL}_{medium}')}; against Orthanc it is "
         f"{ratio(f'ingest_{CT}_{medium}_orthanc')} (CT) and {ratio(f'ingest_{SMALL}_{medium}_orthanc')} (small). "
+        f"A stock pynetdicom SCP that only writes the bytes it receives (bench/bare_scp.py: the floor of any "
+        f"pynetdicom node) is the ceiling: the node reaches {ratio(f'ingest_{CT}_{medium}_pynetdicom')} of it "
+        f"(CT) and {ratio(f'ingest_{SMALL}_{medium}_pynetdicom')} (small) while also parsing, hashing and indexing "
+        "each object. "
         "The node's time runs until the last index row is committed (indexed for C-FIND), storescp only writes "
         "files, Orthanc writes files and its SQLite index. storescu sends one object at a time and waits for each "
         "response, so per-object latency, not bandwidth, sets the rate: see the profile below for where a "
         "node's time goes."
     )
     return Section(
-        "ingest", "C-STORE ingest (storescu → node / storescp / Orthanc)", figures, reading,
+        "ingest", "C-STORE ingest (storescu → node / storescp / Orthanc / bare pynetdicom)", figures, reading,
         {"datasets": {k: {"files": v[1], "mb": round(v[2], 1)} for k, v in data.items()}},
     )  # fmt: skip

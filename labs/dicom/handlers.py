@@ -87,12 +87,16 @@ def handle_find(event: Any, rt: NodeRuntime) -> Iterator[tuple[Any, Dataset | No
             results = qr.worklist_matches(identifier, items)
         else:
             level = qr.query_level(identifier, patient_root=model == catalog.PATIENT_ROOT_FIND)
-            rows = rt.backend.query_instances(rt.config.node_id, qr.prefilters(identifier))
+            filters = qr.prefilters(identifier)
+            if level == qr.IMAGE:
+                groups = qr.groups_from_rows(rt.backend.query_instances(rt.config.node_id, filters), level)
+            else:
+                groups = rt.backend.query_groups(rt.config.node_id, level, filters)
             from labs.dicom import matching
 
             results = [
                 matching.response(identifier, m.record)
-                for m in qr.find(identifier, rows, level=level, retrieve_ae=rt.config.ae_title)
+                for m in qr.find(identifier, groups, level=level, retrieve_ae=rt.config.ae_title)
             ]
         for ds in results:
             if event.is_cancelled:
@@ -112,7 +116,7 @@ def _instances_for(event: Any, rt: NodeRuntime, patient_root: bool) -> list[dict
     identifier = event.identifier
     level = qr.query_level(identifier, patient_root=patient_root)
     rows = rt.backend.query_instances(rt.config.node_id, qr.prefilters(identifier))
-    found = qr.find(identifier, rows, level=level, retrieve_ae=rt.config.ae_title)
+    found = qr.find(identifier, qr.groups_from_rows(rows, level), level=level, retrieve_ae=rt.config.ae_title)
     return [row for m in found for row in m.rows]
 
 

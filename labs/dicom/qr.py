@@ -115,44 +115,75 @@ def _visible(keyword: str, level: str) -> bool:
     return keyword in PATIENT_KEYS
 
 
-def candidates(rows: Iterable[Mapping[str, Any]], level: str, retrieve_ae: str) -> list[Match]:
-    """Group index rows into one candidate per entity at ``level``, with the computed attributes
-    (Number of … Related …, Modalities in Study, SOP Classes in Study; PS3.4 §C.3.4)."""
-    groups: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+@dataclass(frozen=True)
+class Group:
+    """One patient, study, series or instance of a node's index, summarised for matching: the attributes of
+    its first instance and what PS3.4 §C.3.4 computes over its members."""
+
+    key: str
+    attrs: Mapping[str, str]
+    instances: int
+    series: int
+    studies: int
+    modalities: frozenset[str]
+    sop_classes: frozenset[str]
+    rows: tuple[dict[str, Any], ...] = ()
+
+
+GROUP_COLUMN = {PATIENT: "patient_id", STUDY: "study_instance_uid", SERIES: "series_instance_uid"}
+
+
+def groups_from_rows(rows: Iterable[Mapping[str, Any]], level: str) -> list[Group]:
+    """Group index rows at ``level``, keeping the rows (what a retrieve sends). The database computes the same
+    summaries without the rows for C-FIND (``labs.nodes.selectors.index_groups``)."""
+    members: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for row in rows:
-        attrs = row["attrs"]
-        key = attrs.get(LEVEL_KEY[level], "") if level == PATIENT else row[_ROW_KEY[level]]
-        groups[key].append(row)
+        key = row["attrs"].get(LEVEL_KEY[level], "") if level == PATIENT else row[_ROW_KEY[level]]
+        members[key].append(row)
+    return [
+        Group(
+            key=key,
+            attrs=group[0]["attrs"],
+            instances=len(group),
+            series=len({m["series_instance_uid"] for m in group}),
+            studies=len({m["study_instance_uid"] for m in group}),
+            modalities=frozenset(m["attrs"].get("Modality", "") for m in group) - {""},
+            sop_classes=frozenset(m["sop_class_uid"] for m in group),
+            rows=tuple(dict(m) for m in group),
+        )
+        for key, group in members.items()
+    ]
+
+
+def candidates(groups: Iterable[Group], level: str, retrieve_ae: str) -> list[Match]:
+    """One candidate per entity at ``level``, with the computed attributes (Number of … Related …, Modalities
+    in Study, SOP Classes in Study; PS3.4 §C.3.4)."""
     out: list[Match] = []
-    for key, members in groups.items():
-        first = members[0]["attrs"]
-        record: dict[str, str] = {k: v for k, v in first.items() if _visible(k, level)}
+    for group in groups:
+        record: dict[str, str] = {k: v for k, v in group.attrs.items() if _visible(k, level)}
         record["RetrieveAETitle"] = retrieve_ae
         record["InstanceAvailability"] = "ONLINE"
-        studies = {m["study_instance_uid"] for m in members}
-        series = {m["series_instance_uid"] for m in members}
         if level == PATIENT:
-            record["NumberOfPatientRelatedStudies"] = str(len(studies))
-            record["NumberOfPatientRelatedSeries"] = str(len(series))
-            record["NumberOfPatientRelatedInstances"] = str(len(members))
+            record["NumberOfPatientRelatedStudies"] = str(group.studies)
+            record["NumberOfPatientRelatedSeries"] = str(group.series)
+            record["NumberOfPatientRelatedInstances"] = str(group.instances)
         if level == STUDY:
-            modalities = sorted({m["attrs"].get("Modality", "") for m in members} - {""})
-            record["ModalitiesInStudy"] = "\\".join(modalities)
-            record["SOPClassesInStudy"] = "\\".join(sorted({m["sop_class_uid"] for m in members}))
-            record["NumberOfStudyRelatedSeries"] = str(len(series))
-            record["NumberOfStudyRelatedInstances"] = str(len(members))
+            record["ModalitiesInStudy"] = "\\".join(sorted(group.modalities))
+            record["SOPClassesInStudy"] = "\\".join(sorted(group.sop_classes))
+            record["NumberOfStudyRelatedSeries"] = str(group.series)
+            record["NumberOfStudyRelatedInstances"] = str(group.instances)
         if level == SERIES:
-            record["NumberOfSeriesRelatedInstances"] = str(len(members))
-        out.append(Match(level, key, record, tuple(dict(m) for m in members)))
+            record["NumberOfSeriesRelatedInstances"] = str(group.instances)
+        out.append(Match(level, group.key, record, group.rows))
     return out
 
 
 _ROW_KEY = {STUDY: "study_instance_uid", SERIES: "series_instance_uid", IMAGE: "sop_instance_uid"}
 
 
-def find(identifier: Dataset, rows: Iterable[Mapping[str, Any]], *, level: str, retrieve_ae: str) -> list[Match]:
+def find(identifier: Dataset, groups: Iterable[Group], *, level: str, retrieve_ae: str) -> list[Match]:
     """Every entity at ``level`` matching ``identifier``, in a stable order."""
-    found = [m for m in candidates(rows, level, retrieve_ae) if matching.matches(identifier, m.record)]
+    found = [m for m in candidates(groups, level, retrieve_ae) if matching.matches(identifier, m.record)]
     return sorted(found, key=lambda m: (m.record.get("StudyDate", ""), m.record.get("SeriesNumber", ""), m.key))
 
 

@@ -11,7 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from labs.dicom import qr
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -179,6 +182,11 @@ class NodeBackend(Protocol):
     def query_instances(self, node_id: int, filters: dict[str, str]) -> list[dict[str, Any]]:
         """Index rows of the node (after every queued row is written), narrowed by exact-match ``filters`` on
         study/series/SOP instance UIDs or patient ID; each row has the index columns and ``attrs``."""
+        ...
+
+    def query_groups(self, node_id: int, level: str, filters: dict[str, str]) -> list[qr.Group]:
+        """The node's patients, studies or series (``level`` above IMAGE) narrowed like ``query_instances``,
+        each summarised without its rows (what C-FIND matches on)."""
         ...
 
     def worklist(self, node_id: int) -> list[dict[str, Any]]:

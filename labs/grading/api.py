@@ -107,18 +107,24 @@ class RunSerializer(serializers.ModelSerializer[GradingRun]):
         return selectors.run_progress(run)
 
 
-def _error(exc: Exception) -> Response:
-    return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+class LabApi(APIView):
+    """Base of the lab API: a ``LabError`` from the services (the attempt's state refuses the request: past its
+    deadline, closed, a run already queued) is a 409 with its message for the learner."""
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, services.LabError):
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return super().handle_exception(exc)
 
 
-class LabListView(APIView):
+class LabListView(LabApi):
     @extend_schema(responses=LabSerializer(many=True), summary="Every lab (bundled and uploaded by instructors)")
     def get(self, request: Request) -> Response:
         labs = [lab for _, lab in sorted(labs_all().items())]
         return Response(LabSerializer(labs, many=True).data)
 
 
-class LabStartView(APIView):
+class LabStartView(LabApi):
     @extend_schema(
         request=None,
         responses={200: AttemptSerializer, 409: ErrorSerializer},
@@ -126,14 +132,11 @@ class LabStartView(APIView):
     )
     def post(self, request: Request, slug: str) -> Response:
         lab_get(slug)  # 404 for an unknown lab
-        try:
-            attempt = services.lab_start(learner=request.user, slug=slug)  # type: ignore[arg-type]
-        except services.LabError as exc:
-            return _error(exc)
+        attempt = services.lab_start(learner=request.user, slug=slug)  # type: ignore[arg-type]
         return Response(AttemptSerializer(attempt).data)
 
 
-class AttemptListView(APIView):
+class AttemptListView(LabApi):
     @extend_schema(responses=AttemptSerializer(many=True), summary="Your lab attempts, newest first")
     def get(self, request: Request) -> Response:
         attempts = selectors.attempts_of(request.user)[:100]
@@ -142,7 +145,7 @@ class AttemptListView(APIView):
         return Response(AttemptSerializer(attempts, many=True).data)
 
 
-class AttemptDetailView(APIView):
+class AttemptDetailView(LabApi):
     @extend_schema(responses=AttemptSerializer, summary="One of your attempts: its node and peers (AE, host, port)")
     def get(self, request: Request, attempt_id: int) -> Response:
         attempt = selectors.attempt_of(request.user, attempt_id)
@@ -150,7 +153,7 @@ class AttemptDetailView(APIView):
         return Response(AttemptSerializer(attempt).data)
 
 
-class AttemptCheckView(APIView):
+class AttemptCheckView(LabApi):
     @extend_schema(
         request=None,
         responses={202: RunSerializer, 409: ErrorSerializer},
@@ -158,14 +161,11 @@ class AttemptCheckView(APIView):
     )
     def post(self, request: Request, attempt_id: int) -> Response:
         attempt = selectors.attempt_of(request.user, attempt_id)
-        try:
-            run = services.grading_run_request(attempt=attempt)
-        except services.LabError as exc:
-            return _error(exc)
+        run = services.grading_run_request(attempt=attempt)
         return Response(RunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 
-class AttemptResetView(APIView):
+class AttemptResetView(LabApi):
     @extend_schema(
         request=None,
         responses={200: AttemptSerializer, 409: ErrorSerializer},
@@ -173,14 +173,11 @@ class AttemptResetView(APIView):
     )
     def post(self, request: Request, attempt_id: int) -> Response:
         attempt = selectors.attempt_of(request.user, attempt_id)
-        try:
-            services.lab_attempt_reset(attempt=attempt)
-        except services.LabError as exc:
-            return _error(exc)
+        services.lab_attempt_reset(attempt=attempt)
         return Response(AttemptSerializer(attempt).data)
 
 
-class AttemptFinishView(APIView):
+class AttemptFinishView(LabApi):
     @extend_schema(request=None, responses=AttemptSerializer, summary="Finish: close the attempt, delete its nodes")
     def post(self, request: Request, attempt_id: int) -> Response:
         attempt = selectors.attempt_of(request.user, attempt_id)
@@ -188,7 +185,7 @@ class AttemptFinishView(APIView):
         return Response(AttemptSerializer(attempt).data)
 
 
-class RunDetailView(APIView):
+class RunDetailView(LabApi):
     @extend_schema(responses=RunSerializer, summary="A grading run with its results, evidence and hints so far")
     def get(self, request: Request, run_id: int) -> Response:
         return Response(RunSerializer(selectors.run_of(request.user, run_id)).data)

@@ -41,3 +41,10 @@ class PeerSettingsForm(forms.Form):
             del self.fields["declared_charset"]
         if spec is None or not spec.duplicate_with_changed_content:
             del self.fields["new_uids"]
+
+    @classmethod
+    def showing(cls, settings: dict[str, Any], spec: PeerSpec | None) -> PeerSettingsForm:
+        """The form filled with the device's current settings (its stored ``LabPeer.settings``)."""
+        defaults: dict[str, Any] = {"one_association_per_image": False, "new_uids": False}
+        initial = {name: settings.get(name) or defaults.get(name, "") for name in cls.base_fields}
+        return cls(initial=initial, spec=spec)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -109,30 +110,47 @@ class LabScore:
 
 
 def lab_scores(
-    *, learner_ids: Iterable[int], slugs: Iterable[str], since: datetime | None = None
+    *,
+    learner_ids: Iterable[int],
+    slugs: Iterable[str],
+    since: datetime | None = None,
+    until: Mapping[int, datetime | None] | None = None,
+    first: int | None = None,
 ) -> dict[tuple[int, str], LabScore]:
     """Best lab scores per (learner, lab) — the gradebook's and the LMS's number for a lab assignment. Only
-    attempts with a finished grading run count as graded; ``since`` ignores attempts started before it. Two
-    queries whatever the number of learners."""
+    finished grading runs count; ``since`` ignores attempts started before it, ``until`` (per learner: a due
+    date, extended or not) ignores attempts started and runs finished after it, ``first`` counts only each
+    learner's first attempts (an assignment's attempts allowed). Two queries whatever the number of learners."""
     from labs.grading.models import OPEN_STATUSES, RunStatus
 
+    deadlines = until or {}
     attempts = LabAttempt.objects.filter(learner_id__in=list(learner_ids), lab_slug__in=list(slugs))
     if since is not None:
         attempts = attempts.filter(started__gte=since)
-    graded = set(
-        GradingRun.objects.filter(attempt__in=attempts, status=RunStatus.DONE).values_list("attempt_id", flat=True)
-    )
+    runs: dict[int, list[tuple[int, datetime | None]]] = defaultdict(list)
+    for attempt_id, points, finished in GradingRun.objects.filter(
+        attempt__in=attempts, status=RunStatus.DONE
+    ).values_list("attempt_id", "score", "finished"):
+        runs[attempt_id].append((points, finished))
     out: dict[tuple[int, str], LabScore] = {}
-    for a in attempts.values("pk", "learner_id", "lab_slug", "best_score", "max_score", "status"):
+    rows = attempts.order_by("started", "pk").values("pk", "learner_id", "lab_slug", "max_score", "status", "started")
+    for a in rows:
+        due = deadlines.get(a["learner_id"])
+        if due is not None and a["started"] > due:
+            continue
         score = out.setdefault((a["learner_id"], a["lab_slug"]), LabScore())
+        if first is not None and score.attempts >= first:
+            continue
         score.attempts += 1
         score.open = score.open or a["status"] in OPEN_STATUSES
-        if a["pk"] in graded:
-            ratio = a["best_score"] / a["max_score"] if a["max_score"] else 0.0
+        in_time = [s for s, finished in runs[a["pk"]] if due is None or (finished is not None and finished <= due)]
+        if in_time:
+            best = max(in_time)
+            ratio = best / a["max_score"] if a["max_score"] else 0.0
             if not score.graded or ratio > (score.best / score.max if score.max else 0.0):
-                score.best, score.max = a["best_score"], a["max_score"]
+                score.best, score.max = best, a["max_score"]
             score.graded = True
-            score.passed = score.passed or (a["max_score"] > 0 and a["best_score"] >= a["max_score"])
+            score.passed = score.passed or (a["max_score"] > 0 and best >= a["max_score"])
     return out
 
 

@@ -399,6 +399,19 @@ RESERVED_SLUGS = frozenset({"attempts", "runs", "teach", "start"})
 MAX_LAB_FILE_BYTES = 200_000
 
 
+def uploaded_lab_delete(*, lab: UploadedLab) -> None:
+    """Delete an instructor's uploaded lab (the caller found it through ``selectors.uploaded_labs_of``). A lab
+    someone has attempted, or that a course assigns, stays: its attempts, grades and history read its file."""
+    from trainer.courses.models import Assignment
+
+    if LabAttempt.objects.filter(lab_slug=lab.slug).exists():
+        raise LabError(f"“{lab.title}” has learners' attempts; it stays so that their results keep their meaning.")
+    courses = sorted(set(Assignment.objects.filter(lab_slug=lab.slug).values_list("course__code", flat=True)))
+    if courses:
+        raise LabError(f"“{lab.title}” is assigned in {', '.join(courses)}; remove those assignments first.")
+    lab.delete()
+
+
 def uploaded_lab_save(*, by: User, text: str, source: str = "upload") -> UploadedLab:
     """Validate an instructor's lab file (every error names its place, e.g. ``tasks.0.checks.1``) and store it;
     it joins the catalogue at once. A bundled lab's slug cannot be taken, and an uploaded lab can be replaced

@@ -7,6 +7,7 @@ app_name = "labs"
 urlpatterns = [
     path("", views.lab_list, name="list"),
     path("teach/", views.teach, name="teach"),
+    path("teach/labs/<slug:slug>/delete/", views.teach_lab_delete, name="teach-lab-delete"),
     path("teach/courses/<slug:code>/", views.teach_course, name="teach-course"),
     path("teach/attempts/<int:attempt_id>/", views.teach_attempt, name="teach-attempt"),
     path("runs/<int:run_id>/", views.run_detail, name="run"),

@@ -20,7 +20,7 @@ from labs.nodes.selectors import node_public_host
 from labs.scenarios.loader import LabFileError, lab_get, labs_all
 from trainer.bank.presentation import render_markdown
 from trainer.core.permissions import instructor_required
-from trainer.courses.selectors import courses_taught_by
+from trainer.courses.selectors import courses_taught_by, lab_assignments_of
 
 
 @login_required
@@ -55,6 +55,7 @@ def lab_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "now": timezone.now(),
         "instructions": render_markdown(selectors.fill_placeholders(lab.instructions, values)),
         "runs": list(attempt.runs.all()[:20]) if attempt else [],
+        "assigned": lab_assignments_of(request.user, slug),  # type: ignore[arg-type]
     }
     return render(request, "labs/detail.html", context)
 
@@ -145,27 +146,15 @@ def lab_study(request: HttpRequest, slug: str, key: str) -> HttpResponse:
 @require_safe
 def peer_console(request: HttpRequest, attempt_id: int, key: str) -> HttpResponse:
     peer = selectors.peer_of(request.user, attempt_id, key)
-    s = peer.settings
     lab = lab_get(peer.attempt.lab_slug)
     spec = selectors.peer_spec(peer, lab)
-    form = PeerSettingsForm(
-        initial={
-            "dest_ae": s.get("dest_ae", ""),
-            "dest_host": s.get("dest_host", ""),
-            "dest_port": s.get("dest_port", ""),
-            "one_association_per_image": s.get("one_association_per_image", False),
-            "declared_charset": s.get("declared_charset") or "",
-            "new_uids": s.get("new_uids", False),
-        },
-        spec=spec,
-    )
     context = {
         "peer": peer,
         "lab": lab,
         "spec": spec,
         "host": node_public_host(peer.node),
-        "form": form,
-        "pending": bool(s.get("send_token")),
+        "form": PeerSettingsForm.showing(peer.settings, spec),
+        "pending": bool(peer.settings.get("send_token")),
         "logs": selectors.peer_log(peer),
     }
     template = "labs/_peer_activity.html" if request.headers.get("HX-Request") else "labs/peer.html"
@@ -251,6 +240,18 @@ def teach(request: HttpRequest) -> HttpResponse:
         "courses": courses_taught_by(request.user),  # type: ignore[arg-type]
     }
     return render(request, "labs/teach.html", context, status=400 if errors else 200)
+
+
+@instructor_required
+@require_POST
+def teach_lab_delete(request: HttpRequest, slug: str) -> HttpResponse:
+    lab = get_object_or_404(selectors.uploaded_labs_of(request.user), slug=slug)
+    try:
+        services.uploaded_lab_delete(lab=lab)
+        messages.success(request, f"Lab “{lab.title}” deleted.")
+    except services.LabError as exc:
+        messages.error(request, str(exc))
+    return redirect("labs:teach")
 
 
 @instructor_required

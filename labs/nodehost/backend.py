@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from django.db import close_old_connections, connection
 
+from labs.dicom import qr
 from labs.dicom.runtime import AssociationRecord, IndexRow
 from labs.nodes import selectors, services
 
@@ -126,6 +127,10 @@ class DbBackend:
     def query_instances(self, node_id: int, filters: dict[str, str]) -> list[dict[str, Any]]:
         self.flush()
         return self._read(lambda: selectors.index_rows(node_id=node_id, filters=filters))
+
+    def query_groups(self, node_id: int, level: str, filters: dict[str, str]) -> list[qr.Group]:
+        self.flush()
+        return self._read(lambda: selectors.index_groups(node_id=node_id, level=level, filters=filters))
 
     def worklist(self, node_id: int) -> list[dict[str, Any]]:
         return self._read(lambda: selectors.worklist_datasets(node_id=node_id))

@@ -203,6 +203,12 @@ class NodeHostService:
                 executor=self.jobs,
                 usage=usage,
             )
+            # A store that already holds objects (a lab's preloaded studies, files kept across a crash) is
+            # indexed before the node answers, so its first C-FIND and the lab's first check see every object.
+            indexed_first = _has_objects(config.storage_dir / OBJECTS_DIR)
+            if indexed_first:
+                self._verify_index(runtime)
+                self.backend.flush()
             runtime.start()
         except OSError as exc:
             detail = f"cannot listen on port {config.port}: {exc.strerror or exc}"
@@ -217,7 +223,8 @@ class NodeHostService:
         services.node_mark(
             node_id=config.node_id, status=NodeStatus.RUNNING, revision=config.revision, reset_epoch=reset_epoch
         )
-        self.jobs.submit(self._verify_index, runtime)
+        if not indexed_first:  # only rows whose files are gone can be wrong: drop them off the start's path
+            self.jobs.submit(self._verify_index, runtime)
 
     def _reconfigure(self, runtime: NodeRuntime, config: NodeConfig) -> None:
         runtime.reconfigure(config)
@@ -247,7 +254,7 @@ class NodeHostService:
         # a node still wanted running is started again by this same pass, with an empty store
 
     def _verify_index(self, runtime: NodeRuntime) -> None:
-        """After a start, make the index agree with the files (a crash can lose queued index rows)."""
+        """At a start, make the index agree with the files (a crash can lose queued index rows)."""
         cfg = runtime.config
         objects = cfg.storage_dir / OBJECTS_DIR
         try:
@@ -293,3 +300,11 @@ class NodeHostService:
                     shutil.rmtree(entry.path, ignore_errors=True)
         except Exception:
             logger.exception("node host: could not sweep deleted nodes' storage")
+
+
+def _has_objects(objects: Path) -> bool:
+    try:
+        with os.scandir(objects) as entries:
+            return any(entry.name.endswith(".dcm") for entry in entries)
+    except FileNotFoundError:
+        return False

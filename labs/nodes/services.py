@@ -489,7 +489,8 @@ def associations_record(*, records: Iterable[AssociationRecord]) -> int:
     associations per node."""
     records = list(records)
     nodes = {n.pk: n for n in Node.objects.filter(pk__in={r.node_id for r in records}).only("pk", "ae_title")}
-    records = [r for r in records if r.node_id in nodes]
+    # Ids follow the order associations started, whichever thread finished first.
+    records = sorted((r for r in records if r.node_id in nodes), key=lambda r: r.started_at)
     if not records:
         return 0
     logs = []

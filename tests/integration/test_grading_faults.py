@@ -7,8 +7,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -23,6 +22,7 @@ from labs.grading.models import CheckResult, GradingRun, RunStatus
 from tests.conftest import WorkerProcess
 from tests.integration import fault_checks  # noqa: F401 - registers test_gate in this process too
 from tests.integration.fault_checks import write_gate_lab
+from tests.labs.fixtures import wait_for
 from trainer.accounts.models import User
 from trainer.celery import app as celery_app
 
@@ -32,15 +32,6 @@ FAULT_CHECKS = ("tests.integration.fault_checks",)
 
 def learner_named(username: str) -> User:
     return User.objects.create_user(username=username, password="x")
-
-
-def wait_for(predicate: Callable[[], bool], *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def sweep_as_beat_would() -> list[int]:

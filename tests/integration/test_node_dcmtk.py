@@ -348,11 +348,13 @@ def test_movescu_to_an_unknown_destination_gets_a801_and_to_a_known_one_receives
     received = {dcmread(p).SOPInstanceUID for p in out.iterdir()}
     assert received == {ds.SOPInstanceUID for ds in datasets}
     nodehost.flush()
-    move = AssociationLog.objects.filter(node=node, direction="in", messages__command="C-MOVE").order_by("-id")[0]
+    move = AssociationLog.objects.filter(node=node, direction="in", messages__command="C-MOVE").order_by("-started_at")[
+        0
+    ]
     final = move.messages.get(command="C-MOVE")
     assert (final.status, final.completed, final.failed) == (0, 6, 0)
     assert final.pending == 6
-    outbound = AssociationLog.objects.filter(node=node, direction="out").order_by("-id")[0]
+    outbound = AssociationLog.objects.filter(node=node, direction="out").order_by("-started_at")[0]
     assert (outbound.called_ae, outbound.outcome) == ("WS", "accepted")
     assert outbound.messages.filter(command="C-STORE", status=0).count() == 6
 
@@ -403,7 +405,7 @@ def test_duplicate_policy_reject_answers_a_failure_and_keeps_the_first_copy(node
     assert "Received Store Response (Error: CannotUnderstand)" in again.stdout, again.stdout
     nodehost.flush()
     assert StoredInstance.objects.filter(node=node).count() == 1
-    refused = AssociationLog.objects.filter(node=node).order_by("-id")[0].messages.get()
+    refused = AssociationLog.objects.filter(node=node).order_by("-started_at")[0].messages.get()
     assert (refused.status, refused.detail) == (0xC111, "Duplicate SOP Instance refused")
 
 

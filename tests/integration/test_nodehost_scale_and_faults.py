@@ -264,3 +264,19 @@ def test_index_verification_keeps_rows_of_objects_stored_while_it_compares(nodeh
     nodehost.service._verify_index(runtime)
     nodehost.flush()
     assert StoredInstance.objects.filter(node=node).count() == 2
+
+
+def test_a_node_started_on_a_preloaded_store_has_every_object_indexed_once_it_runs(nodehost, learner):
+    """A lab writes its preloaded studies into the store before the node starts: when the node shows as running
+    (what the lab page and the first check wait for), C-FIND must already see them — no flush, no waiting."""
+    from labs.dicom.synthetic import write_into_store
+    from labs.nodes.selectors import node_storage_dir
+
+    node = services.node_create(owner=learner, kind=NodeKind.LAB, start=False)
+    write_into_store(study(seed=21, series=2, images=6, size=16), node_storage_dir(node.pk))
+    services.node_start(node=node)
+    wait_for(lambda: Node.objects.filter(pk=node.pk, status="running").exists(), timeout=15, what="node running")
+    assert StoredInstance.objects.filter(node=node).count() == 12
+    found = dcmtk("findscu", "-S", "-aec", node.ae_title, "-k", "QueryRetrieveLevel=IMAGE", "-k", "SOPInstanceUID",
+                  "127.0.0.1", str(node.port))  # fmt: skip
+    assert found.stdout.count("(0008,0018)") == 12, found.stdout

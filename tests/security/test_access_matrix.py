@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from labs.grading.models import GradingRun, LabAttempt, LabPeer
+from labs.grading.models import GradingRun, LabAttempt, LabPeer, UploadedLab
 from labs.nodes.models import NodeKind
 from labs.nodes.services import known_ae_add, node_create, worklist_item_add
 from tests.conftest import signed_in
@@ -85,6 +86,9 @@ def _build_world() -> World:
     peer_node = node_create(owner=learner, kind=NodeKind.PEER, ae_title="CT_ROOM1", start=False)
     console = {"dest_ae": node.ae_title, "dest_host": "127.0.0.1", "dest_port": node.port, "sends": 0}
     LabPeer.objects.create(attempt=lab_attempt, key="ct", role="modality", node=peer_node, settings=console)
+    echo_lab = (Path(__file__).resolve().parents[2] / "fixtures" / "labs" / "verify-connectivity-echo.yaml").read_text()
+    UploadedLab.objects.create(slug="acl-lab", title="ACL lab", uploaded_by=teacher,
+                               source=echo_lab.replace("slug: verify-connectivity-echo", "slug: acl-lab"))  # fmt: skip
     c, a = course.code, assignment.pk
     kwargs: dict[str, dict[str, Any]] = {
         "accounts:password-reset-confirm": {"uidb64": "MQ", "token": "bad-token"},
@@ -123,6 +127,7 @@ def _build_world() -> World:
         "labs:check": {"attempt_id": lab_attempt.pk},
         "labs:reset": {"attempt_id": lab_attempt.pk},
         "labs:teach-course": {"code": c},
+        "labs:teach-lab-delete": {"slug": "acl-lab"},
         "labs:teach-attempt": {"attempt_id": lab_attempt.pk},
         "api:labs:start": {"slug": "verify-connectivity-echo"},
         "api:labs:run": {"run_id": lab_run.pk},
@@ -299,6 +304,7 @@ MATRIX: dict[str, tuple[str, dict[str, set[int]]]] = {
     "labs:check": ("post", LEARNER_OWNS_POST),
     "labs:reset": ("post", LEARNER_OWNS_POST),
     "labs:teach": ("get", INSTRUCTORS),
+    "labs:teach-lab-delete": ("post", expect(302, 403, 404, 403, 302)),  # the uploader only
     "labs:teach-course": ("get", expect(302, 403, 404, 403, 200)),  # instructors only; another course: 404
     "labs:teach-attempt": ("get", expect(302, 403, 404, 403, 200)),  # a learner of a course they teach
     "labs:finish": ("post", LEARNER_OWNS_POST),

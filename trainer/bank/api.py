@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 from trainer.accounts.models import User
 from trainer.bank.formats import FORMATS, get_format
 from trainer.bank.models import Blueprint, CognitiveLevel, Difficulty, Item, ItemStatus, ItemType
+from trainer.bank.responses import export_download
 from trainer.bank.schema import ImportFailed, ItemIn, Problem
 from trainer.bank.scoring import InvalidResponse
 from trainer.bank.selectors import (
@@ -500,7 +501,7 @@ LINT_REPORT = inline_serializer(
 class LintApi(BankApi):
     @extend_schema(tags=TAG, summary="Run the item-writing linter over the bank", responses=LINT_REPORT)
     def get(self, request: Request) -> Response:
-        return Response(bank_lint().as_dict())
+        return Response(bank_lint(request.user).as_dict())  # type: ignore[arg-type]
 
 
 class StatsSerializer(serializers.Serializer[Any]):
@@ -629,8 +630,6 @@ class ExportApi(BankApi):
         qs = items_for_export(user=self.user(request))  # not the items this user is to review blind
         if given.get("status"):
             qs = qs.filter(status__in=list(given["status"]))
-        from trainer.bank.views import export_download
-
         return export_download(fmt, qs)
 
 

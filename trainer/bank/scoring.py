@@ -105,3 +105,41 @@ def response_from_form(item_type: str, data: Any) -> dict[str, Any]:
     if item_type == ItemType.NUMERIC:
         return {"value": data.get("value", "")}
     return {}
+
+
+def key_response(version: ItemVersion, item_type: str) -> dict[str, Any]:
+    """The response the key describes (scores as correct): what a learner who knows the answer gives."""
+    if item_type in {ItemType.SINGLE, ItemType.TRUEFALSE}:
+        return {"choice": next(o["key"] for o in version.options if o["correct"])}
+    if item_type == ItemType.MULTIPLE:
+        return {"choices": sorted(o["key"] for o in version.options if o["correct"])}
+    if item_type == ItemType.ORDERING:
+        return {"order": [o["key"] for o in version.options]}
+    if item_type == ItemType.MATCHING:
+        return {"pairs": {p["key"]: p["key"] for p in version.pairs}}
+    if item_type == ItemType.NUMERIC:
+        assert version.answer is not None
+        return {"value": version.answer}
+    raise InvalidResponse(f"unknown item type {item_type}")
+
+
+def wrong_response(version: ItemVersion, item_type: str, pick: int = 0) -> dict[str, Any]:
+    """A plausible wrong response (scores as incorrect); ``pick`` chooses among the distractors."""
+    if item_type in {ItemType.SINGLE, ItemType.TRUEFALSE}:
+        distractors = [o["key"] for o in version.options if not o["correct"]]
+        return {"choice": distractors[pick % len(distractors)]}
+    if item_type == ItemType.MULTIPLE:
+        keys = [o["key"] for o in version.options if o["correct"]]
+        distractors = [o["key"] for o in version.options if not o["correct"]]
+        if not distractors:
+            return {"choices": keys[:-1] or keys}
+        return {"choices": sorted([*keys[1:], distractors[pick % len(distractors)]])}
+    if item_type == ItemType.ORDERING:
+        return {"order": [o["key"] for o in reversed(version.options)]}
+    if item_type == ItemType.MATCHING:
+        keys = [p["key"] for p in version.pairs]
+        return {"pairs": dict(zip(keys, keys[1:] + keys[:1], strict=True))}
+    if item_type == ItemType.NUMERIC:
+        assert version.answer is not None
+        return {"value": version.answer + 10 * (1 + (version.tolerance or 0.0)) + abs(version.answer)}
+    raise InvalidResponse(f"unknown item type {item_type}")

@@ -3,6 +3,7 @@ lint, review queue, history and version diffs."""
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import io
 import re
@@ -205,9 +206,31 @@ def item_lint(item: Item) -> list[Finding]:
     return findings
 
 
-def bank_lint() -> LintReport:
-    """The whole bank through the linter, with blueprint coverage."""
-    return lint_bank(items_as_schema(items_for_export()), blueprint_specs())
+# Findings that point at the key of one item ("the key is clearly the longest option"): not shown to someone
+# who still has to answer that item blind.
+KEY_CUE_RULES = frozenset({"key-longest", "absolute-words"})
+
+
+def bank_lint(user: User | None = None) -> LintReport:
+    """The whole bank through the linter, with blueprint coverage; for ``user``, without the key cues of the
+    items whose key is hidden from them (``item_key_hidden``)."""
+    report = lint_bank(items_as_schema(items_for_export()), blueprint_specs())
+    if user is None:
+        return report
+    hidden = items_key_hidden(user)
+    findings = [f for f in report.findings if not (f.rule in KEY_CUE_RULES and f.item in hidden)]
+    return dataclasses.replace(report, findings=findings)
+
+
+def items_key_hidden(user: User) -> set[str]:
+    """External ids of the items whose key ``user`` may not see yet (``item_key_hidden`` for the whole bank)."""
+    answered = ItemEvent.objects.filter(
+        item=OuterRef("pk"), action=ItemEvent.Action.REVIEWED, by=user, version_id=OuterRef("current_version_id")
+    )
+    pending = Item.objects.filter(status=ItemStatus.IN_REVIEW).exclude(author=user)
+    if user.username:
+        pending = pending.exclude(author_handle=user.username)
+    return set(pending.exclude(Exists(answered)).values_list("external_id", flat=True))
 
 
 def review_queue() -> QuerySet[Item]:
@@ -223,6 +246,17 @@ def review_queue() -> QuerySet[Item]:
 def item_is_author(*, item: Item, user: User) -> bool:
     """Authored by this user: the account that created it, or the handle an import recorded."""
     return item.author_id == user.pk or (bool(item.author_handle) and item.author_handle == user.username)
+
+
+def item_review_refusal(*, item: Item, user: User) -> str:
+    """Why ``user`` may not review ``item`` ('' when they may): its author, or someone who edited one of its
+    versions — they have read its key, so their answer would not be blind."""
+    if item_is_author(item=item, user=user):
+        return "you wrote this item: another instructor must review it"
+    edits = (ItemEvent.Action.DRAFTED, ItemEvent.Action.EDITED)
+    if item.versions.filter(created_by=user).exists() or item.events.filter(action__in=edits, by=user).exists():
+        return "you edited this item: another instructor must review it"
+    return ""
 
 
 def item_key_hidden(*, item: Item, user: User) -> bool:

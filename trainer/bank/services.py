@@ -40,9 +40,9 @@ from trainer.bank.selectors import (
     BLIND_FIRST,
     DICOM_SUFFIX,
     MEDIA_DIR,
-    item_is_author,
     item_key_hidden,
     item_review_pending,
+    item_review_refusal,
     item_to_schema,
 )
 
@@ -573,8 +573,9 @@ REVIEW_DECISIONS = {
 def _check_reviewable(item: Item, reviewer: User) -> ItemVersion:
     if item.status != ItemStatus.IN_REVIEW:
         raise AuthoringError(f"this item is {item.get_status_display().lower()}, not in review")
-    if item_is_author(item=item, user=reviewer):
-        raise AuthoringError("you wrote this item: another instructor must review it")
+    refusal = item_review_refusal(item=item, user=reviewer)
+    if refusal:
+        raise AuthoringError(refusal)
     version = item.current_version
     if version is None:
         raise AuthoringError("this item has no content to review")

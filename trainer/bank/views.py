@@ -12,14 +12,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from labs.dicom.imaging import NotAnImage
 from trainer.accounts.models import User
-from trainer.bank.formats import Format, get_format
+from trainer.bank.formats import get_format
 from trainer.bank.forms import (
     OPTION_ROWS,
     PAIR_ROWS,
@@ -39,6 +38,7 @@ from trainer.bank.forms import (
 )
 from trainer.bank.models import Blueprint, Item, ItemStatus, ItemType, ItemVersion
 from trainer.bank.presentation import feedback_view, learner_view
+from trainer.bank.responses import export_download
 from trainer.bank.schema import ImportFailed, ItemIn, MediaIn
 from trainer.bank.scoring import InvalidResponse, normalise_response, response_from_form, score_response
 from trainer.bank.selectors import (
@@ -55,9 +55,9 @@ from trainer.bank.selectors import (
     item_key_hidden,
     item_lint,
     item_review_pending,
+    item_review_refusal,
     item_versions,
     item_versions_diff,
-    items_as_schema,
     items_for_export,
     items_search,
     media_read,
@@ -340,7 +340,7 @@ def review_item(request: HttpRequest, external_id: str) -> HttpResponse:
         "pending": pending,
         "form": form,
         "error": error,
-        "is_author": item_is_author(item=item, user=user),
+        "refusal": item_review_refusal(item=item, user=user),
         "in_review": item.status == ItemStatus.IN_REVIEW,
     }
     context["view"] = learner_view(version, item_type=item.type, seed=f"review-{user.pk}")  # no key in it
@@ -410,7 +410,7 @@ def item_history_page(request: HttpRequest, external_id: str) -> HttpResponse:
 @instructor_required
 @require_safe
 def lint_page(request: HttpRequest) -> HttpResponse:
-    report = bank_lint()
+    report = bank_lint(_user(request))
     return render(request, "bank/lint.html", {"report": report, "stats": bank_stats()})
 
 
@@ -466,17 +466,6 @@ def export_page(request: HttpRequest) -> HttpResponse:
             qs = qs.filter(status__in=form.cleaned_data["status"])
         return export_download(fmt, qs)
     return render(request, "bank/export.html", {"form": form})
-
-
-def export_download(fmt: Format, items: QuerySet[Item]) -> HttpResponse:
-    """The export as a download, text and binary formats (QTI's zip) alike; the number of items the format
-    could not hold is in the ``X-Items-Skipped`` header."""
-    written = fmt.write(items_as_schema(items))
-    content_type = "application/octet-stream" if fmt.binary else "application/octet-stream; charset=utf-8"
-    response = HttpResponse(written.data, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="pacs-trainer-bank.{fmt.extension}"'
-    response["X-Items-Skipped"] = str(len(written.skipped))
-    return response
 
 
 # ----------------------------------------------------------------------------------------------- blueprints

@@ -25,18 +25,19 @@ def is_database_outage(exc: BaseException | None) -> bool:
     return isinstance(exc, DATABASE_ERRORS)
 
 
-def database_unavailable_response(request: HttpRequest) -> HttpResponse:
-    """The 503 answer; rendered without context processors, which would query the database again."""
-    message = "The platform cannot reach its database right now. Nothing you saved is lost; try again shortly."
-    response: HttpResponse
+def _bare_answer(request: HttpRequest, status: int, template: str, message: str, **extra: object) -> HttpResponse:
+    """JSON under /api/, else a page of ``core/_bare.html``: rendered without a request or context processors,
+    which could need the database (or the body) this answer is about."""
     if request.path.startswith("/api/"):
-        response = JsonResponse({"detail": message, "retry_after": RETRY_AFTER_SECONDS}, status=503)
-    else:
-        html = render_to_string(
-            "core/unavailable.html",
-            {"message": message, "retry_after": RETRY_AFTER_SECONDS, "PLATFORM_NAME": PLATFORM_NAME},
-        )
-        response = HttpResponse(html, status=503)
+        return JsonResponse({"detail": message, **extra}, status=status)
+    context = {"message": message, **extra, "PLATFORM_NAME": PLATFORM_NAME}
+    return HttpResponse(render_to_string(template, context), status=status)
+
+
+def database_unavailable_response(request: HttpRequest) -> HttpResponse:
+    """The 503 answer, with when to try again."""
+    message = "The platform cannot reach its database right now. Nothing you saved is lost; try again shortly."
+    response = _bare_answer(request, 503, "core/unavailable.html", message, retry_after=RETRY_AFTER_SECONDS)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
     return response
@@ -71,15 +72,7 @@ class RequestSizeLimitMiddleware:
         if size <= limit:
             return self.get_response(request)
         message = too_large_message(size, limit, "This request")
-        response: HttpResponse
-        if request.path.startswith("/api/"):
-            response = JsonResponse({"detail": message}, status=413)
-        else:
-            html = render_to_string(
-                "core/too_large.html", {"message": message, "PLATFORM_NAME": PLATFORM_NAME}, request=None
-            )
-            response = HttpResponse(html, status=413)
-        return response
+        return _bare_answer(request, 413, "core/too_large.html", message)
 
 
 class DatabaseUnavailableMiddleware:

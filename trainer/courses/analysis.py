@@ -23,6 +23,7 @@ GROUP_FRACTION = 0.27
 FLAG_EASY = 0.95
 FLAG_HARD = 0.20
 FLAG_DISTRACTOR = 0.05
+FLAG_MIN_RESPONSES = 5  # below this, one answer more or less swings every statistic: no flags
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,8 @@ def analyse_items(
 
 
 def _flags(stats: ItemStats, key: ItemKey) -> list[str]:
+    if stats.n < FLAG_MIN_RESPONSES:
+        return []
     flags = []
     if (stats.discrimination is not None and stats.discrimination < 0) or (
         stats.point_biserial is not None and stats.point_biserial < 0

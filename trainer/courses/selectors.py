@@ -13,8 +13,24 @@ from django.db.models import Q, QuerySet
 from labs.grading.selectors import LabScore, lab_scores
 from trainer.accounts.models import User
 from trainer.bank.models import Item, ItemType
-from trainer.courses.analysis import Answer, FormStats, ItemKey, ItemStats, analyse_form, analyse_items
-from trainer.courses.models import Assignment, AssignmentKind, Course, CourseRole, Enrollment, GradeOverride
+from trainer.courses.analysis import (
+    FLAG_MIN_RESPONSES,
+    Answer,
+    FormStats,
+    ItemKey,
+    ItemStats,
+    analyse_form,
+    analyse_items,
+)
+from trainer.courses.models import (
+    Accommodation,
+    Assignment,
+    AssignmentKind,
+    Course,
+    CourseRole,
+    Enrollment,
+    GradeOverride,
+)
 from trainer.exams.models import AttemptItem, AttemptStatus, ExamAttempt
 from trainer.practice.models import PracticeSession, Response
 from trainer.practice.selectors import mastery_by_domain
@@ -59,6 +75,55 @@ class Gradebook:
     domain_names: dict[str, str]
 
 
+def due_dates(assignment: Assignment, learner_ids: list[int]) -> dict[int, Any]:
+    """Each learner's due date for the assignment: the extended one where an accommodation sets a later date
+    ({} when the assignment has no due date). One query."""
+    if assignment.due_at is None:
+        return {}
+    extended = dict(
+        Accommodation.objects.filter(
+            course_id=assignment.course_id, user_id__in=learner_ids, extended_due_at__gt=assignment.due_at
+        ).values_list("user_id", "extended_due_at")
+    )
+    return {pk: extended.get(pk, assignment.due_at) for pk in learner_ids}
+
+
+def assignment_lab_scores(
+    assignment: Assignment, learner_ids: list[int], until: dict[int, Any] | None = None
+) -> dict[tuple[int, str], LabScore]:
+    """A lab assignment's scores: attempts started in its window (each learner's due date with their extension),
+    runs graded by that due date, the first ``attempts_allowed`` attempts. Three queries."""
+    return lab_scores(
+        learner_ids=learner_ids,
+        slugs=[assignment.lab_slug],
+        since=assignment.opens_at,
+        until=due_dates(assignment, learner_ids) if until is None else until,
+        first=assignment.attempts_allowed,
+    )
+
+
+@dataclass(frozen=True)
+class LabAssignmentStanding:
+    """What a learner sees of a lab assigned to them on the lab's page: where, until when, and what counts."""
+
+    assignment: Assignment
+    due: Any  # their due date, extended or not (None: no due date)
+    score: LabScore
+
+
+def lab_assignments_of(user: User, slug: str) -> list[LabAssignmentStanding]:
+    """The published assignments of this lab in the learner's courses, with their own due date and standing."""
+    assignments = Assignment.objects.filter(
+        kind=AssignmentKind.LAB, lab_slug=slug, published=True, course__in=courses_taken_by(user)
+    ).select_related("course")
+    out = []
+    for assignment in assignments:
+        until = due_dates(assignment, [user.pk])
+        score = assignment_lab_scores(assignment, [user.pk], until).get((user.pk, slug), LabScore())
+        out.append(LabAssignmentStanding(assignment, until.get(user.pk), score))
+    return out
+
+
 def gradebook(course: Course) -> Gradebook:
     """Learners × assignments: best exam percent, practice percent, or the latest override. A fixed number of
     queries whatever the size of the course."""
@@ -96,9 +161,7 @@ def gradebook(course: Course) -> Gradebook:
             pct = round(100 * r / n, 1)
             cell.percent = pct if cell.percent is None else max(cell.percent, pct)
     labs: dict[int, dict[tuple[int, str], LabScore]] = {
-        a.pk: lab_scores(learner_ids=[u.pk for u in learners], slugs=[a.lab_slug], since=a.opens_at)
-        for a in assignments
-        if a.kind == AssignmentKind.LAB
+        a.pk: assignment_lab_scores(a, [u.pk for u in learners]) for a in assignments if a.kind == AssignmentKind.LAB
     }
     overrides: dict[tuple[int, int], GradeOverride] = {}
     for override in GradeOverride.objects.filter(assignment__course=course).order_by("created"):
@@ -189,6 +252,7 @@ def item_analysis(*, course: Course, assignment: Assignment) -> ItemAnalysis:
         else "Forms were assembled per learner: item statistics use each attempt's percent score as the total; "
         "reliability needs a fixed form."
     )
+    note += f" Items answered by fewer than {FLAG_MIN_RESPONSES} examinees are not flagged."
     return ItemAnalysis(assignment, len(examinees), [(items[s.item_id], s) for s in stats], form, note)
 
 
@@ -227,10 +291,7 @@ def cohort_readiness(course: Course) -> CohortReadiness:
         domains.append({**entry, "learners": len(values), "mean": sum(values) / len(values) if values else None,
                         "histogram": hist})  # fmt: skip
     lab_assignments = list(course.assignments.filter(kind=AssignmentKind.LAB, published=True))
-    scores = {
-        a.pk: lab_scores(learner_ids=[u.pk for u in learners], slugs=[a.lab_slug], since=a.opens_at)
-        for a in lab_assignments
-    }
+    scores = {a.pk: assignment_lab_scores(a, [u.pk for u in learners]) for a in lab_assignments}
     labs_not_done = []
     for learner in learners:  # done = full marks reached in a graded attempt
         missing = [

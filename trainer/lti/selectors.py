@@ -7,9 +7,9 @@ from typing import Any
 from django.db.models import Max, QuerySet
 from lti_tool.models import Key
 
-from labs.grading.selectors import lab_scores
 from trainer.accounts.models import User
 from trainer.courses.models import Assignment, AssignmentKind, Course, GradeOverride
+from trainer.courses.selectors import assignment_lab_scores
 from trainer.exams.models import AttemptStatus, ExamAttempt
 from trainer.lti.models import CourseContext, ScorePassback
 
@@ -22,7 +22,7 @@ def learner_grade_percent(*, assignment: Assignment, learner: User) -> float | N
     if override is not None and override.percent is not None:
         return override.percent
     if assignment.kind == AssignmentKind.LAB:
-        lab = lab_scores(learner_ids=[learner.pk], slugs=[assignment.lab_slug], since=assignment.opens_at)
+        lab = assignment_lab_scores(assignment, [learner.pk])
         score = lab.get((learner.pk, assignment.lab_slug))
         return score.exact_percent if score is not None else None  # points/max exactly, not the shown rounding
     best = (

@@ -17,7 +17,9 @@ def _called(ctx: CheckContext, params: dict[str, Any]) -> str:
 
 
 def _inbound(ctx: CheckContext) -> Any:
-    return AssociationLog.objects.filter(node=ctx.node, direction="in", started_at__gte=ctx.since).order_by("-id")
+    return AssociationLog.objects.filter(node=ctx.node, direction="in", started_at__gte=ctx.since).order_by(
+        "-started_at", "-id"
+    )
 
 
 def _describe(log: AssociationLog) -> str:

@@ -72,6 +72,31 @@ def test_bundled_and_other_instructors_slugs_are_protected(instructor):
     assert lab_get("verify-connectivity-echo").title == "Verify connectivity with C-ECHO"
 
 
+def test_an_instructor_deletes_an_unused_uploaded_lab_but_not_one_attempted_or_assigned(instructor, learner):
+    from trainer.bank.models import Track
+    from trainer.courses.models import Assignment, AssignmentKind
+    from trainer.courses.services import course_create
+
+    client = signed_in(instructor)
+    for slug in ("unused-lab", "tried-lab", "assigned-lab"):
+        assert upload(client, own_lab(slug=slug, title=slug)).status_code == 302
+    LabAttempt.objects.create(learner=learner, lab_slug="tried-lab")
+    track, _ = Track.objects.get_or_create(code="CDIP", defaults={"name": "CDIP"})
+    course = course_create(by=instructor, title="Course", code="lab-course", track=track)
+    Assignment.objects.create(course=course, title="Lab", kind=AssignmentKind.LAB, lab_slug="assigned-lab")
+    assert 'action="/labs/teach/labs/unused-lab/delete/"' in client.get("/labs/teach/").content.decode()
+    page = client.post("/labs/teach/labs/unused-lab/delete/", follow=True).content.decode()
+    assert "Lab “unused-lab” deleted." in page
+    assert signed_in(learner).get("/labs/unused-lab/").status_code == 404  # gone from the catalogue
+    page = client.post("/labs/teach/labs/tried-lab/delete/", follow=True).content.decode()
+    assert "has learners&#x27; attempts" in page
+    page = client.post("/labs/teach/labs/assigned-lab/delete/", follow=True).content.decode()
+    assert "is assigned in lab-course" in page
+    assert set(UploadedLab.objects.values_list("slug", flat=True)) == {"tried-lab", "assigned-lab"}
+    rival = InstructorFactory.create(username="rival-2")
+    assert signed_in(rival).post("/labs/teach/labs/tried-lab/delete/").status_code == 404  # not theirs
+
+
 def test_learners_cannot_upload(learner):
     assert upload(signed_in(learner), own_lab()).status_code == 403
     assert UploadedLab.objects.count() == 0

@@ -105,3 +105,48 @@ def test_an_export_leaves_out_the_items_the_user_is_to_review_blind(submitted, r
         assert (KEY_RATIONALE in api) == present
     answer_blind(reviewer_client)
     assert KEY_RATIONALE in reviewer_client.get(reverse("api:bank:export"), {"format": "native"}).content.decode()
+
+
+def test_the_lint_page_and_api_keep_key_cues_from_a_reviewer_until_the_blind_answer(
+    tracks, instructor, instructor_client: Client, reviewer_client: Client
+):
+    from trainer.bank.services import item_submit
+
+    long_key = "C-ECHO, the Verification service that every storage SCP and SCU supports"
+    options = [("C-FIND", False, "Queries."), (long_key, True, KEY_RATIONALE), ("C-MOVE", False, "Retrieves."),
+               ("N-ACTION", False, "Actions.")]  # fmt: skip
+    assert instructor_client.post(reverse("bank:item-new"), item_post(options=options)).status_code == 302
+    from trainer.bank.models import Item
+
+    item_submit(item=Item.objects.get(external_id="ui-echo-001"), by=instructor)
+    cue = "the key is clearly the longest option"
+
+    def cues(client: Client) -> tuple[bool, bool]:
+        page = client.get(reverse("bank:lint")).content.decode()
+        api = client.get(reverse("api:bank:lint")).json()["findings"]
+        return cue in page, any(f["rule"] == "key-longest" and f["item"] == "ui-echo-001" for f in api)
+
+    assert cues(instructor_client) == (True, True)  # the author sees every finding
+    assert cues(reviewer_client) == (False, False)  # the reviewer would learn which option is the key
+    answer_blind(reviewer_client)
+    assert cues(reviewer_client) == (True, True)
+
+
+def test_someone_who_edited_the_item_cannot_review_it_blind(tracks, instructor, instructor_client: Client):
+    from trainer.bank.models import Item, ItemEvent
+    from trainer.bank.services import item_submit
+
+    editor = signed_in(instructor_named("eddie"))
+    assert instructor_client.post(reverse("bank:item-new"), item_post()).status_code == 302
+    fixed = item_post(external_id="ui-echo-001", stem="Which DIMSE service verifies that two AEs can associate?")
+    assert editor.post(reverse("bank:item-edit", args=["ui-echo-001"]), fixed).status_code == 302  # read the key
+    item_submit(item=Item.objects.get(external_id="ui-echo-001"), by=instructor)
+    review = reverse("bank:review", args=["ui-echo-001"])
+    page = editor.get(review).content.decode()
+    assert "You edited this item: another instructor must review it." in page and 'name="choice"' not in page
+    assert (
+        "another instructor must review it" in editor.post(review, {"step": "answer", "choice": "b"}).content.decode()
+    )
+    assert not ItemEvent.objects.filter(action="reviewed").exists()
+    answer_blind(signed_in(instructor_named("rhea")))  # someone who never saw it may
+    assert ItemEvent.objects.filter(action="reviewed").count() == 1

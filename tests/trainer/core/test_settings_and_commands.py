@@ -98,3 +98,31 @@ def test_a_production_site_loads_the_tracks_blueprints_and_bundled_bank(settings
     call_command("bank_load_bundled")  # again: nothing changes
     assert ", 0 changed" in capsys.readouterr().out and Item.objects.count() == items
     assert "CDIP" in str(CourseForm()["track"])  # an instructor can now create a course for any track
+
+
+@pytest.mark.django_db
+def test_the_demo_course_gives_an_instructor_a_gradebook_with_a_spread_of_results():
+    from tests.conftest import signed_in
+    from trainer.accounts.models import User
+    from trainer.courses.models import Course
+    from trainer.exams.models import ExamAttempt
+
+    call_command("demo_content")
+    course = Course.objects.get(code="demo-ciip")
+    book = signed_in(User.objects.get(username="instructor")).get(f"/api/courses/{course.code}/gradebook/").json()
+    exam = [r["cells"][0]["percent"] for r in book["rows"] if r["username"].startswith("demo-learner-")]
+    assert len(exam) == 12 and all(p is not None for p in exam)
+    assert max(exam) - min(exam) >= 20  # a cohort, not twelve copies of one learner
+    assert not ExamAttempt.objects.filter(learner__username="learner").exists()  # the demo learner starts fresh
+    assert "learner" in {r["username"] for r in book["rows"]}
+    assignment = course.assignments.get(kind="exam")
+    analysis = (
+        signed_in(User.objects.get(username="instructor"))
+        .get(f"/api/courses/{course.code}/assignments/{assignment.pk}/item-analysis/")
+        .json()
+    )
+    assert all(i["n"] == 12 for i in analysis["items"])  # one fixed form: every item answered by the cohort
+    assert analysis["form"]["alpha"] is not None  # reliability of the fixed form
+    call_command("demo_content")  # run again: the course is kept, not doubled
+    assert Course.objects.filter(code="demo-ciip").count() == 1
+    assert ExamAttempt.objects.filter(assignment__course=course).count() == 12

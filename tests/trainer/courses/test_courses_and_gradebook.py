@@ -205,6 +205,55 @@ def test_lab_assignments_show_the_best_lab_score_in_the_gradebook_csv_api_and_re
     assert [(r["username"], r["reasons"]) for r in readiness["labs_not_done"]] == [("otto-lab", [lab.title])]
 
 
+def test_a_lab_assignment_counts_only_work_graded_by_the_due_date_and_the_attempts_allowed(course, learner, instructor):
+    """Late work does not raise a lab grade: runs finished after the (learner's extended) due date and attempts
+    started after it are ignored, as are attempts beyond the assignment's attempts allowed."""
+    from labs.grading.models import GradingRun, LabAttempt, RunStatus
+    from trainer.courses.services import accommodation_set
+    from trainer.lti.selectors import learner_grade_percent
+
+    now = timezone.now()
+    due = now - timedelta(days=1)
+    late: User = UserFactory.create(username="lara-late")
+    extended: User = UserFactory.create(username="eve-extended")
+    for user in (learner, late, extended):
+        enrol(course, user)
+    accommodation_set(course=course, user=extended, extended_due_at=now + timedelta(days=1))
+    lab = Assignment.objects.create(course=course, title="Echo lab", kind=AssignmentKind.LAB,
+                                    lab_slug="verify-connectivity-echo", opens_at=now - timedelta(days=10),
+                                    due_at=due, attempts_allowed=1)  # fmt: skip
+
+    def attempt(user: User, started_days_ago: float, runs: list[tuple[int, float]]) -> None:
+        a = LabAttempt.objects.create(learner=user, lab_slug="verify-connectivity-echo", max_score=3,
+                                      best_score=max(p for p, _ in runs))  # fmt: skip
+        LabAttempt.objects.filter(pk=a.pk).update(started=now - timedelta(days=started_days_ago))
+        for points, days_ago in runs:
+            GradingRun.objects.create(attempt=a, status=RunStatus.DONE, score=points, max_score=3,
+                                      finished=now - timedelta(days=days_ago))  # fmt: skip
+
+    attempt(learner, 5, [(1, 4.5), (3, 0.5)])  # full marks only after the due date
+    attempt(learner, 3, [(2, 2.5)])  # a second attempt: beyond the one allowed
+    attempt(late, 0.5, [(3, 0.4)])  # started after the due date
+    attempt(extended, 5, [(1, 4), (3, 0.2)])  # full marks after the due date, before their extension
+    cells = {
+        r["username"]: r["cells"][0]
+        for r in signed_in(instructor).get(f"/api/courses/{course.code}/gradebook/").json()["rows"]
+    }
+    assert (cells[learner.username]["score"], cells[learner.username]["attempts"]) == ("1/3", 1)
+    assert (cells["lara-late"]["percent"], cells["lara-late"]["attempts"]) == (None, 0)
+    assert cells["eve-extended"]["score"] == "3/3"
+    assert learner_grade_percent(assignment=lab, learner=learner) == pytest.approx(100 / 3)  # the LMS gets the same
+    readiness = signed_in(instructor).get(f"/api/courses/{course.code}/readiness/").json()
+    assert {r["username"] for r in readiness["labs_not_done"]} == {learner.username, "lara-late"}
+    lab.published = True
+    lab.save()
+    page = signed_in(learner).get("/labs/verify-connectivity-echo/").content.decode()  # what counts, on the lab page
+    assert "Assigned to you" in page and f"due {timezone.localtime(due):%Y-%m-%d %H:%M}" in page
+    assert "your first 1 attempt started" in page and "Your grade so far: 1/3." in page
+    page = signed_in(extended).get("/labs/verify-connectivity-echo/").content.decode()
+    assert f"due {timezone.localtime(now + timedelta(days=1)):%Y-%m-%d %H:%M}" in page
+
+
 def test_an_instructor_assigns_a_lab_from_the_course_page_and_the_learner_is_sent_to_it(course, instructor, learner):
     staff = signed_in(instructor)
     url = reverse("courses:detail", args=[course.code])

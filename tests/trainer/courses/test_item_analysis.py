@@ -71,3 +71,14 @@ def test_very_easy_and_very_hard_items_are_flagged():
 
 def test_reliability_is_undefined_without_variance():
     assert analyse_form([[1, 1], [1, 1]]).alpha is None
+
+
+def test_items_answered_by_fewer_than_five_examinees_are_not_flagged():
+    """With forms assembled per learner an item may reach two or three examinees: one answer swings every
+    statistic, so "very hard: check the key" would be noise."""
+    few = [{1: Answer(0.0, "a"), 2: Answer(1.0, "b")} for _ in range(4)]
+    hard, easy = analyse_items(few, [ItemKey(1, "abcd", "b"), ItemKey(2, "abcd", "b")])
+    assert hard.facility == 0.0 and easy.facility == 1.0
+    assert hard.flags == [] and easy.flags == []
+    (flagged,) = analyse_items([*few, {1: Answer(0.0, "a")}], [ItemKey(1, "abcd", "b")])
+    assert any("very hard" in f for f in flagged.flags)

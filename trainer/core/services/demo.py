@@ -31,6 +31,7 @@ DEMO_ACCOUNTS = (
 # one-line summary. Order matters: content before what uses it.
 DEMO_STEPS: list[str] = [
     "trainer.bank.services.bank_load_bundled",
+    "trainer.courses.demo.demo_course_load",
 ]
 
 
