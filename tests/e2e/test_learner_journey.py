@@ -7,9 +7,10 @@ import re
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from tests.e2e.conftest import OffsiteRequests, axe_audit, shot
+from trainer.exams.models import AttemptItem
 from trainer.practice.models import Card
 
 pytestmark = [pytest.mark.e2e]
@@ -104,6 +105,29 @@ def test_main_pages_have_no_serious_accessibility_violations(
     for url in (base + "/dashboard/", base + "/practice/", session_url, base + "/exams/", exam_url,
                 base + "/practice/readiness/", base + "/accounts/profile/"):  # fmt: skip
         assert axe_audit(browser, url, cookies, offsite) == [], url
+
+
+def test_a_choice_made_before_the_page_scripts_load_is_still_saved(live_server, e2e_bank, page: Page):
+    """On a slow connection a learner can pick an answer before htmx has loaded; that click must not be lost."""
+    base = live_server.url
+    sign_up(page, base, "hasty")
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        held.append(route)
+
+    page.goto(base + "/exams/")
+    page.route("**/vendor/htmx-*.js", hold)  # routing also turns the browser's cache off
+    page.locator("form[action*='e2e-short'] button").click()
+    expect(page.get_by_text("Question 1 of 4")).to_be_visible()
+    page.get_by_text("B.").click()
+    assert held, "htmx was not held back: the test did not reproduce a slow load"
+    assert not AttemptItem.objects.filter(attempt__learner__username="hasty", response__isnull=False).exists()
+    for route in held:
+        route.continue_()
+    expect(page.get_by_text(re.compile("Saved at"))).to_be_visible()
+    saved = AttemptItem.objects.get(attempt__learner__username="hasty", position=1)
+    assert saved.response == {"choice": "b"}
 
 
 def test_an_exam_can_be_completed_with_the_keyboard_alone(live_server, e2e_bank, page: Page):
