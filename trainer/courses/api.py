@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from trainer.accounts.models import User
 from trainer.bank.models import Blueprint, Track
+from trainer.core.serializers import CodeRelatedField
 from trainer.courses.models import Accommodation, Assignment, AssignmentKind, Course, CourseRole, Enrollment
 from trainer.courses.selectors import (
     STAFF_ROLES,
@@ -96,7 +97,7 @@ class CourseOut(serializers.ModelSerializer[Course]):
 class CourseIn(serializers.Serializer[object]):
     title = serializers.CharField(max_length=200)
     code = serializers.SlugField(max_length=40)
-    track = serializers.SlugRelatedField(slug_field="code", queryset=Track.objects.all())
+    track = CodeRelatedField(slug_field="code", queryset=Track.objects.all())
     description = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -220,7 +221,7 @@ class AssignmentOut(serializers.ModelSerializer[Assignment]):
 class AssignmentIn(serializers.Serializer[object]):
     title = serializers.CharField(max_length=200)
     kind = serializers.ChoiceField(choices=AssignmentKind.choices)
-    blueprint = serializers.SlugRelatedField(slug_field="code", queryset=Blueprint.objects.all(), required=False,
+    blueprint = CodeRelatedField(slug_field="code", queryset=Blueprint.objects.all(), required=False,
                                              allow_null=True)  # fmt: skip
     exam_form = serializers.PrimaryKeyRelatedField(queryset=ExamForm.objects.filter(published=True), required=False,
                                                    allow_null=True)  # fmt: skip

@@ -14,6 +14,7 @@ from trainer.accounts.models import User
 from trainer.bank.api_serializers import FeedbackSerializer, LearnerItemSerializer
 from trainer.bank.models import Blueprint
 from trainer.bank.scoring import InvalidResponse
+from trainer.core.serializers import CodeRelatedField
 from trainer.exams.assembly import AssemblyError
 from trainer.exams.models import AttemptItem, AttemptStatus, ExamAttempt
 from trainer.exams.selectors import exam_question, exam_review_items, navigator
@@ -44,7 +45,7 @@ class AttemptOut(serializers.ModelSerializer[ExamAttempt]):
 
 
 class StartIn(serializers.Serializer[object]):
-    blueprint = serializers.SlugRelatedField(slug_field="code", queryset=Blueprint.objects.all())
+    blueprint = CodeRelatedField(slug_field="code", queryset=Blueprint.objects.all())
 
 
 class QuestionOut(serializers.Serializer[object]):

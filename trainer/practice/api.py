@@ -16,6 +16,7 @@ from trainer.accounts.models import User
 from trainer.bank.api_serializers import FeedbackSerializer, LearnerItemSerializer
 from trainer.bank.models import Track
 from trainer.bank.scoring import InvalidResponse
+from trainer.core.serializers import CodeRelatedField
 from trainer.practice.models import PracticeMode, PracticeSession
 from trainer.practice.selectors import due_cards_count, mastery_by_domain
 from trainer.practice.services import (
@@ -33,7 +34,7 @@ def _user(request: Request) -> User:
 
 
 class SessionStartIn(serializers.Serializer[object]):
-    track = serializers.SlugRelatedField(slug_field="code", queryset=Track.objects.all())
+    track = CodeRelatedField(slug_field="code", queryset=Track.objects.all())
     mode = serializers.ChoiceField(choices=PracticeMode.choices, default=PracticeMode.SMART)
     domains = serializers.ListField(child=serializers.CharField(), required=False, default=list)
     tags = serializers.ListField(child=serializers.CharField(), required=False, default=list)

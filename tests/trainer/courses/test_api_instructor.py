@@ -181,3 +181,15 @@ def test_another_instructor_cannot_see_this_courses_learners_or_grades(course, e
         response = other.get(url)
         assert response.status_code == 404
         assert learner.username not in response.content.decode()
+
+
+def test_a_code_holding_a_nul_byte_is_a_400_not_a_server_error(bank, instructor, learner):  # noqa: F811
+    """PostgreSQL refuses to compare text holding NUL; the API answers "does not exist" (found by the API fuzzer)."""
+    teacher = signed_in(instructor)
+    made = post(teacher, "/api/courses/", {"title": "T", "code": "t-1", "track": "CD\x00IP"})
+    assert made.status_code == 400
+    assert "track" in made.json()
+    practice = post(signed_in(learner), "/api/practice/sessions/", {"track": "\x00"})
+    assert practice.status_code == 400
+    assert "track" in practice.json()
+    assert not Course.objects.filter(code="t-1").exists()
