@@ -17,6 +17,7 @@ import contextlib
 import functools
 import logging
 import queue
+import select
 import selectors
 import socket
 import threading
@@ -30,6 +31,7 @@ from pynetdicom import AE, _config, evt
 from pynetdicom._globals import MODE_ACCEPTOR
 from pynetdicom.acse import ACSE
 from pynetdicom.dimse import DIMSEServiceProvider
+from pynetdicom.dul import DULServiceProvider
 from pynetdicom.presentation import PresentationContext, build_context
 from pynetdicom.transport import AssociationSocket, RequestHandler, ThreadedAssociationServer
 
@@ -109,6 +111,78 @@ class PromptDIMSE(DIMSEServiceProvider):
             return None, None
 
 
+# pynetdicom's upper-layer reactor polls: when a pass finds nothing to do it sleeps 1 ms, so a PDU that has
+# arrived, or a response the association has queued, waits up to a millisecond (more under load) before it is
+# read or sent: twice per request/response. The node's reactor instead blocks in select() on the socket and on a
+# wake-up socket that every queued primitive writes to, so it reacts at once and uses no CPU while waiting.
+# The timeout bounds how late it sees what other threads signal without waking it (ARTIM expiry, a closed socket).
+DUL_IDLE_WAIT = 0.05
+
+
+class PromptDUL(DULServiceProvider):
+    """The DICOM upper layer (PS3.8 §9) driven by socket readiness instead of a 1 ms polling loop."""
+
+    def __init__(self, assoc: Any) -> None:
+        super().__init__(assoc)
+        self._run_loop_delay = 0.0
+        self._wake_pair: tuple[socket.socket, socket.socket] | None = None
+
+    def _wake(self) -> None:
+        pair = self._wake_pair
+        if pair is not None:
+            with contextlib.suppress(OSError):  # closed, or already holding unread wake-ups
+                pair[1].send(b"\0")
+
+    def send_pdu(self, primitive: Any) -> None:
+        super().send_pdu(primitive)
+        self._wake()
+
+    def kill_dul(self) -> None:
+        super().kill_dul()
+        self._wake()
+
+    def stop_dul(self) -> bool:
+        if self.state_machine.current_state != "Sta1":
+            return False
+        self._kill_thread = True
+        self._wake()
+        if self.is_alive() and threading.current_thread() is not self:
+            self.join()
+        return True
+
+    def _is_transport_event(self) -> bool:
+        if super()._is_transport_event():
+            return True
+        pair = self._wake_pair
+        sock = getattr(self.socket, "socket", None)
+        if pair is None or sock is None or self.state_machine.current_state == "Sta13":
+            return False
+        if self._kill_thread or not self.event_queue.empty() or not self.to_provider_queue.empty():
+            return False
+        if getattr(sock, "pending", None) and sock.pending():  # TLS: bytes already decrypted
+            return False
+        try:
+            ready, _, _ = select.select([sock, pair[0]], [], [], DUL_IDLE_WAIT)
+        except (OSError, ValueError):  # the socket was closed meanwhile: the next pass sees it
+            return False
+        if pair[0] in ready:
+            with contextlib.suppress(OSError):
+                pair[0].recv(4096)
+        return False  # the next pass reads the PDU or sends the primitive
+
+    def run_reactor(self) -> None:
+        pair = socket.socketpair()
+        for end in pair:
+            end.setblocking(False)
+        self._wake_pair = pair
+        try:
+            super().run_reactor()
+        finally:
+            self._wake_pair = None
+            for end in pair:
+                end.close()
+
+
 # DIMSE request command fields (PS3.7 §9.3, §10.3): C-STORE, C-GET, C-FIND, C-MOVE, C-ECHO, N-EVENT-REPORT, N-GET,
 # N-SET, N-ACTION, N-CREATE, N-DELETE.
 REQUEST_COMMANDS = frozenset({0x0001, 0x0010, 0x0020, 0x0021, 0x0030, 0x0100, 0x0110, 0x0120, 0x0130, 0x0140, 0x0150})
@@ -181,6 +255,7 @@ class NodeRequestHandler(RequestHandler):
         runtime = self.server.runtime
         nodelay(self.request)
         assoc = Association(self.ae, MODE_ACCEPTOR)
+        assoc.dul = PromptDUL(assoc)
         assoc._server = self.server
         assoc.name = f"AcceptorThread@node{runtime.config.node_id}"
         assoc.daemon = True

@@ -60,6 +60,23 @@ def test_echoscu_gets_success_from_a_running_node(node, nodehost):
     assert log.bytes_in > 0 and log.bytes_out > 0
 
 
+def test_associations_leave_no_open_descriptors_behind(node, nodehost):
+    """Each association's sockets (the peer's and the reactor's wake-up pair) close with it: a host that leaked
+    a few per association would stop accepting connections after a day of learners."""
+    import os
+
+    def open_fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    assert dcmtk("echoscu", "-aec", "LENA_PACS", "127.0.0.1", str(node.port)).returncode == 0
+    nodehost.flush()
+    before = open_fds()
+    for _ in range(25):
+        assert dcmtk("echoscu", "-aec", "LENA_PACS", "127.0.0.1", str(node.port)).returncode == 0
+    nodehost.flush()
+    wait_for(lambda: open_fds() <= before + 2, timeout=10, what=f"descriptors back to {before} (now {open_fds()})")
+
+
 def test_wrong_called_ae_title_is_rejected_1_1_7_with_dcmtks_message(node, nodehost):
     result = dcmtk("echoscu", "-aet", "MYSCU", "-aec", "lena_pacs", "127.0.0.1", str(node.port))
     assert result.returncode != 0
