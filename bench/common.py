@@ -191,6 +191,25 @@ def nodehost(work: Path, *, host_id: str = "bench", storage: Path | None = None)
 
 
 @contextmanager
+def lone_node(work: Path, *, username: str, ae_title: str) -> Iterator[tuple[subprocess.Popen[bytes], Any]]:
+    """One running learner node in its own node host, for the profilers: yields (host process, node)."""
+    from labs.nodes import services
+    from labs.nodes.models import Node, NodeKind
+    from trainer.accounts.models import User
+
+    user, _ = User.objects.get_or_create(username=username)
+    nodes_delete(user)
+    with nodehost(work, host_id=username) as host:
+        node = services.node_create(owner=user, kind=NodeKind.LAB, ae_title=ae_title)
+        wait_for(lambda: Node.objects.filter(pk=node.pk, status="running").exists(), timeout=60, what="node")
+        node.refresh_from_db()
+        try:
+            yield host, node
+        finally:
+            nodes_delete(user)
+
+
+@contextmanager
 def _listening(args: list[str], port: int, *, what: str, timeout: float) -> Iterator[int]:
     """Run a receiver (TCP_NODELAY=1 in its environment) until the block ends; yields its port once it listens."""
     proc = subprocess.Popen(args, env={**os.environ, "TCP_NODELAY": "1"}, stdout=subprocess.DEVNULL,

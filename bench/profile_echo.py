@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import nodehost, nodes_delete, setup_django, wait_for
+from bench.common import lone_node, setup_django
 
 VERIFICATION = "1.2.840.10008.1.1"
 
@@ -32,16 +32,7 @@ def main() -> None:
     import psutil
     from pynetdicom import AE
 
-    from labs.nodes import services
-    from labs.nodes.models import Node, NodeKind
-    from trainer.accounts.models import User
-
-    user, _ = User.objects.get_or_create(username="bench-echo")
-    nodes_delete(user)
-    with nodehost(work, host_id="bench-echo") as host:
-        node = services.node_create(owner=user, kind=NodeKind.LAB, ae_title="ECHOBENCH")
-        wait_for(lambda: Node.objects.filter(pk=node.pk, status="running").exists(), timeout=60, what="node")
-        node.refresh_from_db()
+    with lone_node(work, username="bench-echo", ae_title="ECHOBENCH") as (host, node):
         proc = psutil.Process(host.pid)
 
         def cpu() -> float:
@@ -70,7 +61,6 @@ def main() -> None:
         print(f"{args.echoes} C-ECHO on one association: round trip p50 {p50 * 1000:.2f} ms, p95 {p95 * 1000:.2f} ms;"
               f" host CPU {used * 1000 / args.echoes:.2f} ms/echo; open idle association: host CPU {idle:.1%}",
               flush=True)  # fmt: skip
-        nodes_delete(user)
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import nodehost, nodes_delete, run_tool, setup_django, wait_for
+from bench.common import lone_node, run_tool, setup_django
 
 
 def main() -> None:
@@ -31,18 +31,10 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="pt-profile-"))
     setup_django(storage=work / "nodes")
     from labs.dicom.synthetic import study, write_study
-    from labs.nodes import services
-    from labs.nodes.models import Node, NodeKind
-    from trainer.accounts.models import User
 
     folder = work / "data"
     write_study(study(seed=3, series=1, images=args.images, size=args.size), folder)
-    user, _ = User.objects.get_or_create(username="bench-profile")
-    nodes_delete(user)
-    with nodehost(work, host_id="bench-profile") as host:
-        node = services.node_create(owner=user, kind=NodeKind.LAB, ae_title="PROFILE")
-        wait_for(lambda: Node.objects.filter(pk=node.pk, status="running").exists(), timeout=60, what="node")
-        node.refresh_from_db()
+    with lone_node(work, username="bench-profile", ae_title="PROFILE") as (host, node):
         spy_command = [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(host.pid), "--threads"]
         spy_command += ["--gil", "--rate", "200", "--format", args.format, "--output", args.out, "--nonblocking"]
         spy = None if args.no_spy else subprocess.Popen(spy_command)
@@ -60,7 +52,6 @@ def main() -> None:
         if spy is not None:
             spy.send_signal(2)
             spy.wait(60)
-        nodes_delete(user)
     shutil.rmtree(work, ignore_errors=True)
 
 
