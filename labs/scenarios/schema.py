@@ -250,6 +250,11 @@ class LabSpec(Strict):
     objectives: list[str] = Field(min_length=1)
     instructions: str = Field(min_length=1, description="Markdown")
     time_limit_minutes: int = Field(default=30, ge=1, le=480)
+    learner_ae: str = Field(
+        default="LEARNER_SCU",
+        description="The calling AE title of the device the learner plays: the lab page's example commands use it",
+    )
+    _check_learner_ae = field_validator("learner_ae")(_ae)
     node: NodeSpec = Field(default_factory=NodeSpec)
     studies: list[StudySpec] = Field(default_factory=list)
     peers: list[PeerSpec] = Field(default_factory=list)
@@ -264,6 +269,12 @@ class LabSpec(Strict):
         if not SLUG_RE.match(value):
             raise ValueError(f"'{value}' is not a slug (lower-case letters, digits and hyphens)")
         return value
+
+    @property
+    def studies_to_send(self) -> list[StudySpec]:
+        """The studies handed to the learner as files that no simulated device holds: the learner sends these."""
+        on_peers = {key for peer in self.peers for key in peer.studies}
+        return [s for s in self.studies if not s.preload and s.key not in on_peers]
 
     @model_validator(mode="after")
     def _references(self) -> LabSpec:

@@ -28,6 +28,31 @@ def test_the_shipped_labs_validate():
     call_command("labs_validate")
 
 
+def test_each_shipped_lab_page_suggests_the_calling_ae_its_solution_uses():
+    """The lab page's example commands call as ``learner_ae``; a learner who copies them must be the device the
+    checks look for (a page saying LEARNER_SCU when the check wants US_ROOM_2 costs the learner the points)."""
+    for slug, lab in load_labs().items():
+        assert lab.reference_solution is not None, slug
+        for step in lab.reference_solution.steps:
+            if step.run and "-aet" in step.run:
+                assert step.run[step.run.index("-aet") + 1] == lab.learner_ae, f"{slug}: {' '.join(step.run)}"
+
+
+def test_a_study_a_simulated_device_holds_is_not_one_the_learner_sends():
+    lab = parse_lab(
+        GOOD
+        + """studies:
+  - {key: mine}
+  - {key: theirs}
+  - {key: ready, preload: true}
+peers:
+  - {key: ct, role: modality, ae_title: CT_1, studies: [theirs]}
+"""
+    )
+    assert lab.learner_ae == "LEARNER_SCU"
+    assert [s.key for s in lab.studies_to_send] == ["mine"]
+
+
 def test_a_good_file_parses():
     lab = parse_lab(GOOD)
     assert lab.slug == "demo" and lab.total_points == 1
