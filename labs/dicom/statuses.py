@@ -47,7 +47,7 @@ _STATUSES: dict[int, tuple[str, str, str, str]] = {
         "Pending",
         "Pending",
         "A match or sub-operation is reported and more responses follow.",
-        "PS3.4 §C.4.1.1.4, §C.4.2.1.5",
+        "PS3.4 §C.4.1.1.4, §C.4.2.1.5, §C.4.3.1.4",
     ),
     PENDING_WARNING: (
         "Pending (optional keys not supported)",
@@ -67,7 +67,7 @@ _STATUSES: dict[int, tuple[str, str, str, str]] = {
         "Refused: Out of Resources - Unable to calculate number of matches",
         "Failure",
         "The node could not work out how many objects match.",
-        "PS3.4 §C.4.2.1.5",
+        "PS3.4 §C.4.2.1.5, §C.4.3.1.4",
     ),
     OUT_OF_RESOURCES_SUBOPS: (
         "Refused: Out of Resources - Unable to perform sub-operations",
@@ -145,7 +145,7 @@ _STATUSES: dict[int, tuple[str, str, str, str]] = {
         "Warning: Sub-operations complete, one or more failures",
         "Warning",
         "Some of the C-STORE sub-operations failed; see the failed count and the destination's answers.",
-        "PS3.4 §C.4.2.1.5",
+        "PS3.4 §C.4.2.1.5, §C.4.3.1.4",
     ),
     0xB007: (
         "Warning: Data Set does not match SOP Class",
@@ -236,6 +236,7 @@ def reject_explanation(
 REJECT_REFERENCE = "PS3.8 §9.3.4 (A-ASSOCIATE-RJ PDU)"
 ABORT_REFERENCE = "PS3.8 §9.3.8 (A-ABORT PDU)"
 RELEASE_REFERENCE = "PS3.8 §9.3.6-9.3.7 (A-RELEASE-RQ/RP PDU)"
+CLOSED_REFERENCE = "PS3.8 §9.2 (upper layer state machine: transport connection closed, Evt17)"
 CONTEXT_RESULTS = {
     0: "accepted",
     1: "user rejection",

@@ -338,7 +338,7 @@ def grading_run_execute(*, run_id: int) -> str:
                     points=spec.points if passed else 0,
                     max_points=spec.points,
                     evidence=evidence[:2000],
-                    hint="" if passed else (spec.hint or hint),
+                    hint="" if passed else (hint or spec.hint),
                 )
             except IntegrityError:  # another delivery wrote it first
                 continue

@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 AE_RE = re.compile(r"^[\x20-\x5b\x5d-\x7e]{1,16}$")  # PS3.5 §6.2 AE: 16 chars, no backslash
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 PORT_PLACEHOLDER_RE = re.compile(r"^\{(port|peer_port:[a-z0-9-]+)\}$")
+# storescu's option proposing each transfer syntax a lab study may be stored in (DCMTK storescu --help).
+STORESCU_PROPOSE = {"1.2.840.10008.1.2.4.90": "-xv", "1.2.840.10008.1.2.5": "-xr"}
 PEER_REF_RE = re.compile(r"\{peer_(?:port|ae):([a-z0-9-]+)\}")
 
 
@@ -122,6 +124,12 @@ class StudySpec(Strict):
         if self.transfer_syntax == "1.2.840.10008.1.2.4.90" and self.size < 32:
             raise ValueError("JPEG 2000 needs images of at least 32 x 32 pixels (size: 32)")
         return self
+
+    @property
+    def storescu_option(self) -> str:
+        """The storescu option that proposes the files' own transfer syntax (none for Explicit VR Little Endian,
+        which storescu proposes by default): without it storescu tries to decompress, and cannot."""
+        return STORESCU_PROPOSE.get(self.transfer_syntax, "")
 
 
 class DestinationSpec(Strict):

@@ -25,6 +25,9 @@ class CheckContext:
 
 @dataclass(frozen=True)
 class Outcome:
+    """A check's verdict. ``hint`` is for a failure whose cause the check has diagnosed for certain (the right
+    study from the wrong calling AE, say): it replaces the lab author's hint, which is written for the usual cause."""
+
     passed: bool
     evidence: str
     hint: str = ""

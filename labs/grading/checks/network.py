@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 
-from labs.dicom import scu, statuses
+from labs.dicom import catalog, scu, statuses
 from labs.grading.checks.base import CheckContext, Outcome, check
 from labs.nodes.models import AssociationLog, DimseLog
 
@@ -156,10 +156,15 @@ def transfer_syntax_accepted(ctx: CheckContext, params: dict[str, Any]) -> Outco
         found = negotiated(ctx, "transfer", uid)
         if found is not None:
             log, cx = found
+            # A sender proposes many SOP classes; quote one it actually sent in this syntax, if any.
+            sent = set(log.messages.values_list("sop_class_uid", flat=True))
+            used = [c for c in log.accepted_contexts if c.get("transfer") == uid and c.get("result") == 0]
+            cx = next((c for c in used if c.get("abstract") in sent), cx)
+            abstract = str(cx.get("abstract", ""))
             return Outcome(
                 True,
-                f"Context {cx.get('id')} ({cx.get('abstract')}) from '{log.calling_ae}' was accepted in "
-                f"{uid} (PS3.8 §9.3.3.2).",
+                f"Context {cx.get('id')} ({catalog.sop_class_name(abstract)}, {abstract}) from '{log.calling_ae}' "
+                f"was accepted in {catalog.transfer_syntax_name(uid)} ({uid}) (PS3.8 §9.3.3.2).",
             )
         return Outcome(False, f"The node lists {uid} but no association has negotiated it yet.")
     return Outcome(True, f"The node's configuration accepts transfer syntax {uid} (PS3.5 §10).")

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from django.conf import settings
+from pydicom.datadict import dictionary_VR, keyword_dict
 
 from labs.dicom import scu
 from labs.grading.checks.base import CheckContext, Outcome, check
@@ -85,8 +86,16 @@ def find_answered(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     return Outcome(False, "No successful C-FIND reached the node since you started (PS3.4 §C.4.1).")
 
 
-def _answer_values(text: str) -> set[str]:
-    return {part.strip().upper() for part in re.split(r"[,;\s]+", text) if part.strip()}
+_DATE = re.compile(r"^(\d{4})[-/.](\d{2})[-/.](\d{2})$")
+
+
+def _answer_values(text: str, attribute: str = "") -> set[str]:
+    """The comma/space separated values of an answer, upper case; for a date attribute (VR DA) written as
+    YYYY-MM-DD (or with / or .), in DICOM's YYYYMMDD form (PS3.5 §6.2)."""
+    values = {part.strip().upper() for part in re.split(r"[,;\s]+", text) if part.strip()}
+    if attribute and keyword_dict.get(attribute) is not None and dictionary_VR(keyword_dict[attribute]) == "DA":
+        values = {_DATE.sub(r"\1\2\3", v) for v in values}
+    return values
 
 
 def _probe_find(ctx: CheckContext, params: dict[str, Any]) -> tuple[set[str] | None, str]:
@@ -142,7 +151,7 @@ def answer_matches_find(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     expected, message = _probe_find(ctx, params)
     if expected is None:
         return Outcome(False, message)
-    given = _answer_values(answer)
+    given = _answer_values(answer, str(params["attribute"]))
     if given == expected:
         attribute = params["attribute"]
         query = _query_text(params)

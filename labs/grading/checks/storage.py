@@ -52,7 +52,12 @@ def study_on_node(node: Node, lab: LabSpec, key: str, calling: str | None = None
             return Outcome(False, f"The pixel data of instance {uid} differs from the original (SHA-256 mismatch).")
     if calling and any(r.calling_ae != calling for r in rows.values()):
         senders = sorted({r.calling_ae for r in rows.values()})
-        return Outcome(False, f"The study is stored but was sent by {senders}, not '{calling}'.")
+        return Outcome(
+            False,
+            f"The study is stored but was sent by {senders}, not '{calling}'.",
+            hint=f"Every image arrived, but from the wrong device: send the study again calling as '{calling}' "
+            f"(storescu -aet {calling} …); the calling AE title is how a PACS knows who sent what.",
+        )
     which = (
         f"All {len(want)} instances of study {study_uid} are"
         if len(want) > 1

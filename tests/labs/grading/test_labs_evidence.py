@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from labs.grading.models import RunStatus
+from labs.grading.models import CheckResult, RunStatus
 from labs.scenarios.loader import lab_catalogue
 from labs.scenarios.schema import Solution
 from tests.labs.grading.helpers import grade_now, play, start_lab
@@ -104,3 +104,35 @@ def test_an_unanswered_question_fails_and_a_namesake_is_counted_as_wrong(learner
     assert "gives 1 value(s), 0 of them not returned by the right query, and misses 2" in (
         results["answer_matches_find"].evidence
     )
+
+
+def test_the_right_study_from_the_wrong_calling_ae_gets_a_hint_about_the_ae_not_missing_images(
+    learner, nodehost, tmp_path
+):
+    """The author's hint for study_stored is about missing images; when every image is there but came from
+    another calling AE, the learner is told that instead."""
+    _, results = _play("store-a-study", _storescu("STORESCU", "{study_dir:ct-chest}"), learner, nodehost, tmp_path)
+    stored = results["study_stored"]
+    assert not stored.passed
+    assert "sent by ['STORESCU'], not 'LEARNER_SCU'" in stored.evidence
+    assert "calling as 'LEARNER_SCU'" in stored.hint and "missing" not in stored.hint
+
+
+def test_transfer_syntax_evidence_names_a_sop_class_the_sender_actually_sent(learner, nodehost, tmp_path):
+    configure = {"configure": {"transfer_syntaxes": ["1.2.840.10008.1.2.1", "1.2.840.10008.1.2.5"]}}
+    steps = [configure, *_storescu("PARTNER_GW", "{study_dir:mr-rle}", "-xr")]
+    _play("widen-transfer-syntaxes", steps, learner, nodehost, tmp_path)
+    (rle,) = CheckResult.objects.filter(name="transfer_syntax_accepted", passed=True)
+    evidence = rle.evidence
+    assert "(MR Image Storage, 1.2.840.10008.5.1.4.1.1.4)" in evidence
+    assert "RLE Lossless (1.2.840.10008.1.2.5)" in evidence
+
+
+def test_dates_answered_as_yyyy_mm_dd_count_as_the_dicom_dates(learner, nodehost, tmp_path):
+    find = ["findscu", "-S", "-aet", "VIEWER_WS", "-aec", "{ae}", "{host}", "{port}", "-k", "QueryRetrieveLevel=STUDY"]
+    steps = [
+        {"run": [*find, "-k", "PatientID=PT-1801", "-k", "StudyDate"]},
+        {"answer": {"task": "priors", "text": "2025-03-01, 2024-01-15, 2023-06-20"}},
+    ]
+    _, results = _play("find-the-priors", steps, learner, nodehost, tmp_path)
+    assert results["answer_matches_find"].passed, results["answer_matches_find"].evidence

@@ -38,6 +38,25 @@ def test_each_shipped_lab_page_suggests_the_calling_ae_its_solution_uses():
                 assert step.run[step.run.index("-aet") + 1] == lab.learner_ae, f"{slug}: {' '.join(step.run)}"
 
 
+def test_each_shipped_lab_page_proposes_the_transfer_syntax_its_study_files_are_in():
+    """The page's storescu line for a study carries the option the reference solution needs to send it."""
+    checked = 0
+    for slug, lab in load_labs().items():
+        studies = {s.key: s for s in lab.studies}
+        assert lab.reference_solution is not None, slug
+        for step in lab.reference_solution.steps:
+            if not step.run or step.run[0] != "storescu":
+                continue
+            folders = [a[len("{study_dir:") : -1] for a in step.run if a.startswith("{study_dir:")]
+            for key in folders:
+                proposals = [a for a in step.run if a.startswith("-x")]
+                assert proposals == ([studies[key].storescu_option] if studies[key].storescu_option else []), (
+                    f"{slug}: {' '.join(step.run)}"
+                )
+                checked += 1
+    assert checked >= 5
+
+
 def test_a_study_a_simulated_device_holds_is_not_one_the_learner_sends():
     lab = parse_lab(
         GOOD
