@@ -130,7 +130,7 @@ def test_transfer_syntax_evidence_names_a_sop_class_the_sender_actually_sent(lea
 
 def test_dates_answered_as_yyyy_mm_dd_count_as_the_dicom_dates(learner, nodehost, tmp_path):
     find = ["findscu", "-S", "-aet", "VIEWER_WS", "-aec", "{ae}", "{host}", "{port}", "-k", "QueryRetrieveLevel=STUDY"]
-    steps = [
+    steps: list[dict] = [
         {"run": [*find, "-k", "PatientID=PT-1801", "-k", "StudyDate"]},
         {"answer": {"task": "priors", "text": "2025-03-01, 2024-01-15, 2023-06-20"}},
     ]
