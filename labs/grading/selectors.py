@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
 
-from labs.grading.models import GradingRun, LabAttempt, LabPeer, UploadedLab
+from labs.grading.models import CheckResult, GradingRun, LabAttempt, LabPeer, UploadedLab
 from labs.nodes.models import AssociationLog, Node
 from labs.scenarios.schema import LabSpec, PeerSpec
 
@@ -28,6 +28,16 @@ def attempt_of(user: Any, attempt_id: int) -> LabAttempt:
 
 def run_of(user: Any, run_id: int) -> GradingRun:
     return get_object_or_404(GradingRun.objects.select_related("attempt"), pk=run_id, attempt__learner=user)
+
+
+def run_results(run: GradingRun, lab: LabSpec | None) -> list[CheckResult]:
+    """The run's per-check results in order, each with ``task_title``: the lab task it belongs to, so that two
+    checks of the same kind in different tasks can be told apart."""
+    titles = {t.key: t.title for t in lab.tasks} if lab is not None else {}
+    results = list(run.results.all())
+    for result in results:
+        result.task_title = titles.get(result.task_key, result.task_key)  # type: ignore[attr-defined]
+    return results
 
 
 def run_progress(run: GradingRun) -> int:

@@ -120,10 +120,11 @@ def attempt_answer(request: HttpRequest, attempt_id: int, task_key: str) -> Http
 @require_safe
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     run = selectors.run_of(request.user, run_id)
+    lab = lab_get(run.attempt.lab_slug)
     context = {
         "run": run,
-        "lab": lab_get(run.attempt.lab_slug),
-        "results": list(run.results.all()),
+        "lab": lab,
+        "results": selectors.run_results(run, lab),
         "progress": selectors.run_progress(run),
     }
     template = "labs/_run.html" if request.headers.get("HX-Request") else "labs/run.html"
@@ -272,5 +273,6 @@ def teach_course(request: HttpRequest, code: str) -> HttpResponse:
 def teach_attempt(request: HttpRequest, attempt_id: int) -> HttpResponse:
     """One learner's attempt for their teacher: every run with its per-check results, evidence and hints."""
     attempt = selectors.attempt_for_teacher(request.user, attempt_id)
-    runs = [(run, list(run.results.all())) for run in attempt.runs.all()[:50]]
+    lab = labs_all().get(attempt.lab_slug)
+    runs = [(run, selectors.run_results(run, lab)) for run in attempt.runs.all()[:50]]
     return render(request, "labs/teach_attempt.html", {"attempt": attempt, "runs": runs})

@@ -42,6 +42,8 @@ def test_check_my_work_grades_through_redis_and_a_real_worker(learner, nodehost,
     text = page.content.decode()
     assert "hx-trigger" not in text  # finished: the fragment stops polling
     assert "0x0000 Success (PS3.7 §9.1.5)" in text
+    for task in lab.tasks:  # each result is labelled with its task, not only the check's kind
+        assert f"<strong>{task.title}</strong>" in text
 
 
 @pytest.mark.integration
