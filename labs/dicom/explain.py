@@ -76,9 +76,12 @@ def explain_association(record: AssociationRecord, node_ae: str) -> tuple[str, s
         parts.append(f"Aborted (A-ABORT){': ' + record.detail if record.detail else ''}.")
     elif record.ended_by:
         parts.append(f"Connection closed without a release{': ' + record.detail if record.detail else ''}.")
-    ending = {"release": statuses.RELEASE_REFERENCE, "abort": statuses.ABORT_REFERENCE}.get(
-        record.ended_by, statuses.CLOSED_REFERENCE if record.ended_by else statuses.RELEASE_REFERENCE
-    )
+    if record.ended_by == "abort":
+        ending = statuses.ABORT_REFERENCE
+    elif record.ended_by in ("", "release"):
+        ending = statuses.RELEASE_REFERENCE
+    else:
+        ending = statuses.CLOSED_REFERENCE
     reference = statuses.CONTEXT_REFERENCE if record.accepted and not accepted else ending
     if failures:
         reference = statuses.status_info(failures[0].status or 0).reference

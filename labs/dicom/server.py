@@ -155,7 +155,7 @@ class PromptDUL(DULServiceProvider):
             return True
         pair = self._wake_pair
         sock = getattr(self.socket, "socket", None)
-        if pair is None or sock is None or self.state_machine.current_state == "Sta13":
+        if pair is None or sock is None:  # (in Sta13 the call above always reports an event)
             return False
         if self._kill_thread or not self.event_queue.empty() or not self.to_provider_queue.empty():
             return False

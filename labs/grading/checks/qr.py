@@ -89,11 +89,11 @@ def find_answered(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
 _DATE = re.compile(r"^(\d{4})[-/.](\d{2})[-/.](\d{2})$")
 
 
-def _answer_values(text: str, attribute: str = "") -> set[str]:
+def _answer_values(text: str, attribute: str) -> set[str]:
     """The comma/space separated values of an answer, upper case; for a date attribute (VR DA) written as
     YYYY-MM-DD (or with / or .), in DICOM's YYYYMMDD form (PS3.5 §6.2)."""
     values = {part.strip().upper() for part in re.split(r"[,;\s]+", text) if part.strip()}
-    if attribute and keyword_dict.get(attribute) is not None and dictionary_VR(keyword_dict[attribute]) == "DA":
+    if attribute in keyword_dict and dictionary_VR(keyword_dict[attribute]) == "DA":
         values = {_DATE.sub(r"\1\2\3", v) for v in values}
     return values
 
